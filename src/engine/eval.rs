@@ -1,0 +1,255 @@
+//! Runs each policy's JSONPath over the fact document and turns matches into findings.
+
+use super::{Finding, Location, Policy};
+use anyhow::{anyhow, Result};
+use serde_json::Value;
+
+/// Evaluates `policies` over the fact document (the JSON form of
+/// [`Facts`](crate::facts::Facts)). Findings come back sorted.
+pub fn evaluate(policies: &[Policy], facts: &Value) -> Result<Vec<Finding>> {
+    let mut findings = Vec::new();
+    for policy in policies {
+        let query = policy.query.as_ref().expect("policies are parsed on load");
+        let matches = jsonpath_rust::query::js_path_process(query, facts)
+            .map_err(|e| anyhow!("{}: evaluating `{}`: {e}", policy.origin, policy.select))?;
+        for m in matches {
+            let path = parse_path(&m.path());
+            if let Some(f) = finding(policy, facts, &path) {
+                findings.push(f);
+            }
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.location, &a.rule_id, &a.message).cmp(&(&b.location, &b.rule_id, &b.message))
+    });
+    findings.dedup();
+    Ok(findings)
+}
+
+/// One step of a normalized JSONPath (`$['a'][0]`).
+#[derive(Debug, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+/// Parses a normalized path as jsonpath-rust prints it.
+fn parse_path(path: &str) -> Vec<Step> {
+    let mut steps = Vec::new();
+    let mut chars = path.trim_start_matches('$').chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '[' {
+            continue;
+        }
+        if chars.peek() == Some(&'\'') {
+            chars.next();
+            let mut key = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => key.extend(chars.next()),
+                    '\'' => break,
+                    c => key.push(c),
+                }
+            }
+            steps.push(Step::Key(key));
+        } else {
+            let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
+            if let Ok(i) = digits.parse() {
+                steps.push(Step::Index(i));
+            }
+        }
+    }
+    steps
+}
+
+/// Builds the finding for a match at `path`: the chain of objects from the root to
+/// the match supplies the position, the resource and the template fields.
+fn finding(policy: &Policy, root: &Value, path: &[Step]) -> Option<Finding> {
+    let mut chain: Vec<&Value> = vec![root];
+    for step in path {
+        let cur = *chain.last()?;
+        chain.push(match step {
+            Step::Key(k) => cur.get(k)?,
+            Step::Index(i) => cur.get(*i)?,
+        });
+    }
+    let matched = *chain.last()?;
+    // Innermost fact (an object with a file and a position) on the chain.
+    let fact_at = chain.iter().rposition(|v| v.get("loc").is_some())?;
+    let fact = chain[fact_at];
+    let file = fact.get("file")?.as_str()?.to_string();
+
+    let field_pos = |obj: &Value, field: &str| obj.get("locs")?.get(field).cloned();
+    let pos = policy
+        .at
+        .as_deref()
+        .and_then(|f| field_pos(matched, f))
+        .or_else(|| match (path.last(), fact_at + 1 == chain.len() - 1) {
+            // The match is a field of the fact: point at that field's key.
+            (Some(Step::Key(k)), true) => field_pos(fact, k),
+            _ => None,
+        })
+        .or_else(|| fact.get("loc").cloned())?;
+    let location = Location {
+        file,
+        line: pos.get("line")?.as_u64()? as u32,
+        column: pos.get("column")?.as_u64()? as u32,
+    };
+
+    let lookup = |name: &str| -> Option<String> {
+        chain.iter().rev().find_map(|obj| {
+            let v = name.split('.').try_fold(*obj, |v, k| v.get(k))?;
+            Some(text(v))
+        })
+    };
+    let message = render(&policy.message, &lookup);
+    let resource = lookup("resource").unwrap_or_default();
+    let subject = [
+        lookup("container").or_else(|| lookup("name")),
+        lookup("volume"),
+        policy.at.clone(),
+    ];
+    let fingerprint = fingerprint(&[
+        &policy.id,
+        &location.file,
+        &resource,
+        &subject
+            .iter()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("|"),
+    ]);
+    Some(Finding {
+        rule_id: policy.id.clone(),
+        slug: policy.slug.clone(),
+        title: policy.title.clone(),
+        severity: policy.severity,
+        message,
+        resource,
+        location,
+        remediation: policy.remediation.trim().to_string(),
+        fingerprint,
+    })
+}
+
+/// A fact value as message text.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "not set".into(),
+        Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+        other => other.to_string(),
+    }
+}
+
+/// Replaces `{field}` with the looked-up value; unknown fields stay as written.
+fn render(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template.trim();
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let name = &after[..close];
+                match lookup(name) {
+                    Some(v) => out.push_str(&v),
+                    None => out.push_str(&rest[open..open + close + 2]),
+                }
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// FNV-1a 64 over the parts: stable across runs, platforms and versions.
+fn fingerprint(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn policy(select: &str, at: Option<&str>, message: &str) -> Policy {
+        let mut text = format!(
+            "id: T1\nslug: t\ntitle: T\nseverity: high\nrationale: r\nremediation: fix\nselect: \"{select}\"\nmessage: \"{message}\"\npeers: {{}}\n"
+        );
+        if let Some(at) = at {
+            text.push_str(&format!("at: {at}\n"));
+        }
+        Policy::parse(&text, "test").unwrap()
+    }
+
+    fn doc() -> Value {
+        json!({"containers": [
+            {"resource": "Pod p", "name": "a", "privileged": true, "file": "f.yaml",
+             "loc": {"line": 5, "column": 3}, "locs": {"privileged": {"line": 8, "column": 7}},
+             "mounts": [{"volume": "v", "file": "f.yaml", "loc": {"line": 20, "column": 9}, "locs": {}}]},
+            {"resource": "Pod p", "name": "b", "privileged": null, "file": "f.yaml",
+             "loc": {"line": 10, "column": 3}, "locs": {}, "mounts": []}
+        ]})
+    }
+
+    #[test]
+    fn paths_parse_with_escapes() {
+        assert_eq!(
+            parse_path(r"$['a\'b'][12]['c']"),
+            [
+                Step::Key("a'b".into()),
+                Step::Index(12),
+                Step::Key("c".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn points_at_the_key_or_falls_back_to_the_fact() {
+        let p = policy(
+            "$.containers[?@.privileged != false]",
+            Some("privileged"),
+            "{resource}: {name}",
+        );
+        let f = evaluate(&[p], &doc()).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].location.line, f[0].location.column), (8, 7));
+        assert_eq!(f[0].message, "Pod p: a");
+        assert_eq!(f[1].location.line, 10, "no key written: the container");
+    }
+
+    #[test]
+    fn a_selected_field_points_at_its_key_and_nested_facts_at_themselves() {
+        let p = policy("$.containers[*].privileged", None, "x");
+        let f = evaluate(&[p], &doc()).unwrap();
+        assert_eq!(f[0].location.line, 8);
+        let p = policy(
+            "$.containers[*].mounts[*]",
+            None,
+            "{name} mounts {volume} {missing}",
+        );
+        let f = evaluate(&[p], &doc()).unwrap();
+        assert_eq!(f[0].location.line, 20);
+        assert_eq!(f[0].message, "a mounts v {missing}");
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
+        assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
+    }
+}

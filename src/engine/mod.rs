@@ -1,0 +1,49 @@
+//! Evaluation: policies (YAML data) select facts with JSONPath and become findings.
+
+mod eval;
+mod policy;
+
+pub use eval::evaluate;
+pub use policy::{builtin, load_dir, Policy, Severity};
+
+use serde::Serialize;
+
+/// Where a finding points.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    /// Path of the file as given or discovered.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl std::fmt::Display for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.column)
+    }
+}
+
+/// One rule violated by one resource at one place.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Finding {
+    /// Stable rule id, e.g. `BRK201`.
+    pub rule_id: String,
+    /// Rule slug, e.g. `runtime-socket-mount`.
+    pub slug: String,
+    /// Rule title.
+    pub title: String,
+    /// How bad.
+    pub severity: Severity,
+    /// What is wrong, naming the resource.
+    pub message: String,
+    /// The resource, e.g. `Deployment shop/api`.
+    pub resource: String,
+    /// The offending key, or the enclosing object when the key is missing.
+    pub location: Location,
+    /// How to fix it.
+    pub remediation: String,
+    /// Stable across runs and unrelated edits: rule, file, resource and subject hashed.
+    pub fingerprint: String,
+}

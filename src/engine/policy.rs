@@ -1,0 +1,168 @@
+//! Policy files: one YAML document per rule, with its selector, message,
+//! rationale, remediation and the peers' equivalent rule ids.
+
+use anyhow::{bail, Context, Result};
+use jsonpath_rust::parser::model::JpQuery;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/policies.rs"));
+
+/// Severity, ordered from least to most severe.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Hardening advice.
+    Low,
+    /// One ingredient of an escape.
+    Medium,
+    /// An escape or host compromise on its own, with some effort.
+    High,
+    /// A direct way out of the container or to the node's credentials.
+    Critical,
+}
+
+impl Severity {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// A rule as data.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    /// Stable id, e.g. `BRK201`.
+    pub id: String,
+    /// Stable slug, e.g. `runtime-socket-mount`.
+    pub slug: String,
+    /// One-line title.
+    pub title: String,
+    /// How bad a finding is.
+    pub severity: Severity,
+    /// Why it matters.
+    pub rationale: String,
+    /// How to fix it.
+    pub remediation: String,
+    /// RFC 9535 JSONPath over the fact document (see `docs/facts.md`); every match is a finding.
+    pub select: String,
+    /// Field of the matched fact whose position the finding points at; the fact's own
+    /// position when the field was not written.
+    #[serde(default)]
+    pub at: Option<String>,
+    /// Message template: `{field}` is replaced by that field of the matched fact or
+    /// of the fact that contains it.
+    pub message: String,
+    /// Equivalent rules of peer tools, by tool (`checkov`, `trivy`, `kics`, `kube-linter`, `hadolint`).
+    #[serde(default)]
+    pub peers: BTreeMap<String, Vec<String>>,
+    /// Further reading.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// The parsed selector.
+    #[serde(skip)]
+    pub(crate) query: Option<JpQuery>,
+    /// Where the policy came from (`built-in` or a file path).
+    #[serde(skip)]
+    pub origin: String,
+}
+
+impl Policy {
+    /// Parses and validates one policy.
+    pub fn parse(text: &str, origin: &str) -> Result<Policy> {
+        let mut p: Policy = serde_saphyr::from_str(text)
+            .map_err(|e| anyhow::anyhow!("{}", e.to_string().lines().next().unwrap_or("")))
+            .with_context(|| format!("{origin}: invalid policy"))?;
+        let query = jsonpath_rust::parser::parse_json_path(&p.select)
+            .map_err(|e| anyhow::anyhow!("{origin}: invalid JSONPath `{}`: {e}", p.select))?;
+        p.query = Some(query);
+        p.origin = origin.to_string();
+        if p.id.trim().is_empty() || p.slug.trim().is_empty() {
+            bail!("{origin}: a policy needs an id and a slug");
+        }
+        Ok(p)
+    }
+
+    /// Whether `key` names this policy by id or slug (case-insensitive).
+    pub fn is_named(&self, key: &str) -> bool {
+        self.id.eq_ignore_ascii_case(key) || self.slug.eq_ignore_ascii_case(key)
+    }
+}
+
+/// The built-in policies, sorted by id.
+pub fn builtin() -> Vec<Policy> {
+    let mut out: Vec<Policy> = BUILTIN
+        .iter()
+        .map(|(name, text)| {
+            Policy::parse(text, &format!("built-in {name}")).expect("built-in policies are valid")
+        })
+        .collect();
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// Loads every `*.yaml`/`*.yml` in `dir` (not recursive), sorted by file name.
+pub fn load_dir(dir: &Path) -> Result<Vec<Policy>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read policy folder {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read policy {}", f.display()))?;
+            Policy::parse(&text, &f.display().to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_policy_is_valid_and_complete() {
+        let all = builtin();
+        assert!(!all.is_empty());
+        for p in &all {
+            assert!(p.id.starts_with("BRK"), "{}", p.id);
+            assert!(!p.rationale.trim().is_empty(), "{} rationale", p.id);
+            assert!(!p.remediation.trim().is_empty(), "{} remediation", p.id);
+            assert!(!p.peers.is_empty(), "{} lists no peer equivalents", p.id);
+        }
+        let mut ids: Vec<_> = all.iter().map(|p| &p.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), all.len(), "duplicate ids");
+    }
+
+    #[test]
+    fn invalid_policies_are_rejected_with_their_origin() {
+        let bad = "id: X1\nslug: x\ntitle: t\nseverity: high\nrationale: r\nremediation: r\nselect: '$[?'\nmessage: m\n";
+        let e = Policy::parse(bad, "mine.yaml").unwrap_err().to_string();
+        assert!(e.contains("mine.yaml") && e.contains("JSONPath"), "{e}");
+        let e = Policy::parse("id: X1\nbogus: 1\n", "mine.yaml").unwrap_err();
+        assert!(format!("{e:#}").contains("mine.yaml"));
+    }
+}

@@ -1,0 +1,289 @@
+//! Kubernetes manifests → workload and container facts.
+//!
+//! Knows where each kind keeps its pod spec, that pod-level `securityContext`
+//! user settings are inherited by every container unless the container overrides
+//! them (and that `privileged`, `allowPrivilegeEscalation`, `readOnlyRootFilesystem`
+//! and capabilities exist only on containers), and that a hostPath volume is only
+//! exposed through a container's `volumeMounts`.
+
+use super::host_path;
+use crate::facts::{Container, Facts, HostMount, Locs, Tri, Workload};
+use crate::parse::Node;
+
+/// Capabilities that give a container a way out or control of the node.
+const DANGEROUS_CAPABILITIES: &[&str] = &[
+    "ALL",
+    "SYS_ADMIN",
+    "SYS_PTRACE",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_BOOT",
+    "DAC_READ_SEARCH",
+    "NET_ADMIN",
+    "BPF",
+    "PERFMON",
+];
+
+/// Whether a document is a Kubernetes object (has string `apiVersion` and `kind`).
+pub fn is_object(doc: &Node) -> bool {
+    doc.get("apiVersion").and_then(Node::as_str).is_some()
+        && doc.get("kind").and_then(Node::as_str).is_some()
+}
+
+/// Extracts facts from one document. Objects of kinds without a pod spec, CRDs and
+/// anything else yield nothing.
+pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
+    let Some(kind) = doc.get("kind").and_then(Node::as_str) else {
+        return;
+    };
+    if kind == "List" || kind.ends_with("List") {
+        for item in doc.get("items").map(Node::items).unwrap_or_default() {
+            extract(item, file, facts);
+        }
+        return;
+    }
+    let template_path: &[&str] = match kind {
+        "Pod" => &[],
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => &["spec", "template"],
+        "CronJob" => &["spec", "jobTemplate", "spec", "template"],
+        "PodTemplate" => &["template"],
+        _ => return,
+    };
+    let Some(template) = doc.path(template_path) else {
+        return;
+    };
+    let Some(spec) = template.get("spec").filter(|s| s.is_map()) else {
+        return;
+    };
+    let meta = doc.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| "(unnamed)".into());
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::scalar_text);
+    let resource = match &namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    };
+    let labels = template
+        .path(&["metadata", "labels"])
+        .map(|l| {
+            l.entries()
+                .iter()
+                .filter_map(|e| Some((e.key.clone(), e.value.scalar_text()?)))
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let mut locs = Locs::new();
+    let mut flag = |key: &'static str, field: &'static str| -> bool {
+        match spec.entry(key) {
+            Some(e) if e.value.as_bool() == Some(true) => {
+                locs.insert(field, e.key_pos);
+                true
+            }
+            _ => false,
+        }
+    };
+    let host_network = flag("hostNetwork", "host_network");
+    let host_pid = flag("hostPID", "host_pid");
+    let host_ipc = flag("hostIPC", "host_ipc");
+    let workload = Workload {
+        resource,
+        kind: kind.to_string(),
+        name,
+        namespace,
+        service_account: ["serviceAccountName", "serviceAccount"]
+            .iter()
+            .find_map(|k| spec.get(k).and_then(Node::scalar_text)),
+        labels,
+        host_network,
+        host_pid,
+        host_ipc,
+        file: file.to_string(),
+        loc: doc.pos,
+        locs,
+    };
+
+    let pod_sc = spec.get("securityContext");
+    for (key, container_type) in [
+        ("initContainers", "initContainer"),
+        ("containers", "container"),
+        ("ephemeralContainers", "ephemeralContainer"),
+    ] {
+        for c in spec.get(key).map(Node::items).unwrap_or_default() {
+            if c.is_map() {
+                let container = container_facts(c, container_type, spec, pod_sc, &workload);
+                facts.containers.push(container);
+            }
+        }
+    }
+    facts.workloads.push(workload);
+}
+
+fn container_facts(
+    c: &Node,
+    container_type: &'static str,
+    spec: &Node,
+    pod_sc: Option<&Node>,
+    w: &Workload,
+) -> Container {
+    let name = c
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| "(unnamed)".into());
+    let sc = c.get("securityContext");
+    let mut locs = Locs::new();
+
+    // A container-only setting: its value and the position of its key.
+    let mut own_bool = |key: &str, field: &'static str| -> Option<bool> {
+        let e = sc?.entry(key)?;
+        locs.insert(field, e.key_pos);
+        e.value.as_bool()
+    };
+    let privileged = own_bool("privileged", "privileged");
+    let allow_privilege_escalation =
+        own_bool("allowPrivilegeEscalation", "allow_privilege_escalation");
+    let read_only_root_filesystem = own_bool("readOnlyRootFilesystem", "read_only_root_filesystem");
+
+    // An inheritable setting: the container's own key wins over the pod's.
+    let mut inherited = |key: &str, field: &'static str| -> Option<&Node> {
+        let e = sc
+            .and_then(|s| s.entry(key))
+            .or_else(|| pod_sc.and_then(|s| s.entry(key)))?;
+        locs.insert(field, e.key_pos);
+        Some(&e.value)
+    };
+    let run_as_user = inherited("runAsUser", "run_as_user").and_then(int_value);
+    let run_as_group = inherited("runAsGroup", "run_as_group").and_then(int_value);
+    let run_as_non_root = inherited("runAsNonRoot", "run_as_non_root").and_then(Node::as_bool);
+    let runs_as_root = match (run_as_user, run_as_non_root) {
+        (Some(0), _) => Tri::Yes,
+        (Some(_), _) | (None, Some(true)) => Tri::No,
+        _ => Tri::Unknown,
+    };
+
+    let caps = sc.and_then(|s| s.path(&["capabilities", "add"]));
+    if let Some(e) = sc
+        .and_then(|s| s.get("capabilities"))
+        .and_then(|c| c.entry("add"))
+    {
+        locs.insert("capabilities_added", e.key_pos);
+        locs.insert("dangerous_capabilities", e.key_pos);
+    }
+    let capabilities_added: Vec<String> = caps
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::scalar_text)
+        .map(|c| normalize_capability(&c))
+        .collect();
+    let dangerous_capabilities = capabilities_added
+        .iter()
+        .filter(|c| DANGEROUS_CAPABILITIES.contains(&c.as_str()))
+        .cloned()
+        .collect();
+
+    if let Some(e) = c.entry("image") {
+        locs.insert("image", e.key_pos);
+    }
+    Container {
+        resource: w.resource.clone(),
+        name: name.clone(),
+        container_type,
+        image: c.get("image").and_then(Node::scalar_text),
+        privileged,
+        allow_privilege_escalation,
+        read_only_root_filesystem,
+        run_as_user,
+        run_as_group,
+        run_as_non_root,
+        runs_as_root,
+        capabilities_added,
+        dangerous_capabilities,
+        host_network: w.host_network,
+        host_pid: w.host_pid,
+        host_ipc: w.host_ipc,
+        mounts: host_mounts(c, spec, &name, w),
+        file: w.file.clone(),
+        loc: c.pos,
+        locs,
+    }
+}
+
+/// The container's volumeMounts joined to the pod's hostPath volumes.
+fn host_mounts(c: &Node, spec: &Node, container: &str, w: &Workload) -> Vec<HostMount> {
+    let volumes = spec.get("volumes").map(Node::items).unwrap_or_default();
+    let mut mounts = Vec::new();
+    for m in c.get("volumeMounts").map(Node::items).unwrap_or_default() {
+        let Some(volume) = m.get("name").and_then(Node::scalar_text) else {
+            continue;
+        };
+        let Some(host) = volumes
+            .iter()
+            .rev()
+            .find(|v| v.get("name").and_then(Node::scalar_text).as_deref() == Some(&volume))
+            .and_then(|v| v.get("hostPath"))
+        else {
+            continue;
+        };
+        let Some(path_node) = host.get("path") else {
+            continue;
+        };
+        let Some(mut host_path) = path_node.scalar_text() else {
+            continue;
+        };
+        // A subPath narrows the mount to something below the volume's path.
+        if let Some(sub) = m.get("subPath").and_then(Node::scalar_text) {
+            if !sub.is_empty() {
+                host_path = format!("{}/{}", host_path.trim_end_matches('/'), sub);
+            }
+        }
+        let mount_path = m
+            .get("mountPath")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
+        let exposure = host_path::classify(&host_path);
+        let mut locs = Locs::new();
+        locs.insert("host_path", path_node.pos);
+        if let Some(e) = m.entry("mountPath") {
+            locs.insert("mount_path", e.key_pos);
+        }
+        mounts.push(HostMount {
+            resource: w.resource.clone(),
+            container: container.to_string(),
+            volume,
+            exposes: exposure.describe(),
+            runtime_socket: !exposure.runtimes.is_empty(),
+            socket_file: exposure.socket_file,
+            sensitive: exposure.sensitive,
+            normalized_path: exposure.normalized,
+            host_path,
+            mount_path,
+            read_only: m.get("readOnly").and_then(Node::as_bool).unwrap_or(false),
+            file: w.file.clone(),
+            loc: path_node.pos,
+            locs,
+        });
+    }
+    mounts
+}
+
+/// An integer, also when written as a quoted number.
+fn int_value(n: &Node) -> Option<i64> {
+    n.as_i64()
+        .or_else(|| n.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// `cap_sys_admin` → `SYS_ADMIN`.
+fn normalize_capability(c: &str) -> String {
+    let up = c.trim().to_ascii_uppercase();
+    up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
+}

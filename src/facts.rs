@@ -1,0 +1,151 @@
+//! The fact model: the contract between extractors and policies.
+//!
+//! Extractors turn format knowledge into these records; policies select them with
+//! JSONPath over their JSON form (documented field by field in `docs/facts.md`).
+//! Every record carries its `file`, its own position (`loc`) and the position of
+//! each field that came from a specific key (`locs`), so a finding can point at
+//! the offending key, or at the record when the key is missing.
+
+use crate::parse::Pos;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Positions of individual fields of a fact, by field name.
+pub type Locs = BTreeMap<&'static str, Pos>;
+
+/// Everything the extractors found in a scan.
+#[derive(Debug, Default, Serialize)]
+pub struct Facts {
+    /// Pods and the controllers that template them.
+    pub workloads: Vec<Workload>,
+    /// Every container of every workload (init and ephemeral containers too).
+    pub containers: Vec<Container>,
+}
+
+impl Facts {
+    /// Appends another file's facts.
+    pub fn extend(&mut self, other: Facts) {
+        self.workloads.extend(other.workloads);
+        self.containers.extend(other.containers);
+    }
+}
+
+/// A tri-state answer where the input does not decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tri {
+    /// The input says so.
+    Yes,
+    /// The input rules it out.
+    No,
+    /// The input leaves it to something breakout cannot see (an image, a default).
+    Unknown,
+}
+
+/// A pod, or a controller's pod template.
+#[derive(Clone, Debug, Serialize)]
+pub struct Workload {
+    /// Human name of the resource, e.g. `Deployment shop/api`.
+    pub resource: String,
+    /// Kubernetes kind (`Deployment`, `CronJob`, …).
+    pub kind: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, when written.
+    pub namespace: Option<String>,
+    /// `serviceAccountName` (or the deprecated `serviceAccount`), when written.
+    pub service_account: Option<String>,
+    /// Pod template labels (`metadata.labels` for a bare Pod).
+    pub labels: BTreeMap<String, String>,
+    /// `hostNetwork: true`.
+    pub host_network: bool,
+    /// `hostPID: true`.
+    pub host_pid: bool,
+    /// `hostIPC: true`.
+    pub host_ipc: bool,
+    /// File the resource is in.
+    pub file: String,
+    /// Position of the resource (its first key).
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// One container with its effective security settings (pod-level settings applied).
+#[derive(Clone, Debug, Serialize)]
+pub struct Container {
+    /// The workload's human name, e.g. `Deployment shop/api`.
+    pub resource: String,
+    /// Container name.
+    pub name: String,
+    /// `container`, `initContainer` or `ephemeralContainer`.
+    pub container_type: &'static str,
+    /// Image reference, when written.
+    pub image: Option<String>,
+    /// `securityContext.privileged`.
+    pub privileged: Option<bool>,
+    /// `securityContext.allowPrivilegeEscalation`.
+    pub allow_privilege_escalation: Option<bool>,
+    /// `securityContext.readOnlyRootFilesystem`.
+    pub read_only_root_filesystem: Option<bool>,
+    /// Effective `runAsUser` (container, else pod).
+    pub run_as_user: Option<i64>,
+    /// Effective `runAsGroup` (container, else pod).
+    pub run_as_group: Option<i64>,
+    /// Effective `runAsNonRoot` (container, else pod).
+    pub run_as_non_root: Option<bool>,
+    /// `yes`: UID 0 is set; `no`: a non-zero UID or `runAsNonRoot: true`; else `unknown`
+    /// (the image decides).
+    pub runs_as_root: Tri,
+    /// `capabilities.add`, upper-cased without the `CAP_` prefix.
+    pub capabilities_added: Vec<String>,
+    /// The added capabilities that enable escape or host compromise.
+    pub dangerous_capabilities: Vec<String>,
+    /// The workload shares the host network namespace.
+    pub host_network: bool,
+    /// The workload shares the host PID namespace.
+    pub host_pid: bool,
+    /// The workload shares the host IPC namespace.
+    pub host_ipc: bool,
+    /// Host paths this container mounts.
+    pub mounts: Vec<HostMount>,
+    /// File the container is in.
+    pub file: String,
+    /// Position of the container.
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// A host path mounted into a container (a volume that no container mounts is not here).
+#[derive(Clone, Debug, Serialize)]
+pub struct HostMount {
+    /// The workload's human name.
+    pub resource: String,
+    /// The container that mounts it.
+    pub container: String,
+    /// Volume name.
+    pub volume: String,
+    /// Host path as written, joined with the mount's `subPath`.
+    pub host_path: String,
+    /// Normalised host path (`/var/run` → `/run`, no duplicate or trailing slashes).
+    pub normalized_path: String,
+    /// Path inside the container.
+    pub mount_path: String,
+    /// The mount is read-only (a read-only socket can still be connected to).
+    pub read_only: bool,
+    /// The path is a container-runtime socket or a folder that holds one.
+    pub runtime_socket: bool,
+    /// Which runtime sockets it exposes, e.g. `the Docker socket`.
+    pub exposes: Option<String>,
+    /// The path is, or contains, or lies under a sensitive host folder.
+    pub sensitive: bool,
+    /// The path is a socket file itself (not a folder).
+    pub socket_file: bool,
+    /// File the volume is in.
+    pub file: String,
+    /// Position of the host path.
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}

@@ -1,0 +1,231 @@
+//! breakout: finds container-escape and credential-theft paths in infrastructure code.
+//!
+//! The pipeline runs one way, one module per stage:
+//! [`discover`] → [`parse`] → [`extract`] → [`engine`] → [`report`].
+//! [`scan`] runs it and returns a [`Report`]; the binary only parses arguments,
+//! picks a report format and sets the exit code.
+
+pub mod discover;
+pub mod engine;
+pub mod extract;
+pub mod facts;
+pub mod parse;
+pub mod report;
+
+use discover::{Candidate, Format};
+use engine::{Finding, Policy};
+use facts::Facts;
+use parse::{Node, ParseError};
+use rayon::prelude::*;
+use serde::Serialize;
+use std::io::Read;
+use std::path::PathBuf;
+
+/// Files above this size are reported as errors rather than read.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// What to scan and with which policies.
+#[derive(Clone, Debug, Default)]
+pub struct ScanOptions {
+    /// Files, directories, or `-` for standard input.
+    pub paths: Vec<PathBuf>,
+    /// The policies to evaluate (built-in and user, already filtered by `--only`/`--skip`).
+    pub policies: Vec<Policy>,
+}
+
+/// An input that could not be read or parsed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileError {
+    /// The file.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// A file that was read but holds nothing breakout checks, or was passed over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    /// The file.
+    pub file: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Counts for the summary.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Files that held something breakout checks.
+    pub files_scanned: usize,
+    /// Files read but skipped (no recognised content, empty, passed over).
+    pub files_skipped: usize,
+    /// Files that could not be read or parsed.
+    pub files_failed: usize,
+    /// Workloads (pods and pod templates) found.
+    pub workloads: usize,
+    /// Containers found.
+    pub containers: usize,
+}
+
+/// The result of a scan.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Findings, sorted by file, line, column, rule.
+    pub findings: Vec<Finding>,
+    /// Inputs that failed, sorted by file.
+    pub errors: Vec<FileError>,
+    /// Files skipped, with the reason.
+    pub skipped: Vec<Skipped>,
+    /// Counts.
+    pub stats: Stats,
+    /// The facts the policies were evaluated over.
+    pub facts: Facts,
+}
+
+/// What became of one file.
+enum Outcome {
+    Facts(Facts),
+    Skipped(String),
+    Failed(FileError),
+}
+
+/// Runs the whole pipeline. Fails only when the policies cannot be evaluated;
+/// unreadable inputs are reported in [`Report::errors`].
+pub fn scan(opts: &ScanOptions) -> anyhow::Result<Report> {
+    let found = discover::discover(&opts.paths);
+    let mut report = Report::default();
+    for p in found.errors {
+        report.errors.push(FileError {
+            file: p.path.display().to_string(),
+            line: None,
+            column: None,
+            message: p.message,
+        });
+    }
+    for p in found.passed_over {
+        report.skipped.push(Skipped {
+            file: p.path.display().to_string(),
+            reason: p.message,
+        });
+    }
+    let outcomes: Vec<(String, Outcome)> = found
+        .files
+        .par_iter()
+        .map(|c| (display_name(c), scan_file(c)))
+        .collect();
+    for (file, outcome) in outcomes {
+        match outcome {
+            Outcome::Facts(f) => {
+                report.stats.files_scanned += 1;
+                report.facts.extend(f);
+            }
+            Outcome::Skipped(reason) => report.skipped.push(Skipped { file, reason }),
+            Outcome::Failed(e) => report.errors.push(e),
+        }
+    }
+    let facts_json = serde_json::to_value(&report.facts)?;
+    report.findings = engine::evaluate(&opts.policies, &facts_json)?;
+    report
+        .errors
+        .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    report.skipped.sort_by(|a, b| a.file.cmp(&b.file));
+    report.stats.files_skipped = report.skipped.len();
+    report.stats.files_failed = report.errors.len();
+    report.stats.workloads = report.facts.workloads.len();
+    report.stats.containers = report.facts.containers.len();
+    Ok(report)
+}
+
+fn display_name(c: &Candidate) -> String {
+    if c.path.as_os_str() == "-" {
+        "<stdin>".into()
+    } else {
+        c.path.display().to_string()
+    }
+}
+
+/// Reads, parses and extracts one file.
+fn scan_file(c: &Candidate) -> Outcome {
+    let file = display_name(c);
+    let fail = |pos: Option<parse::Pos>, message: String| {
+        Outcome::Failed(FileError {
+            file: file.clone(),
+            line: pos.map(|p| p.line),
+            column: pos.map(|p| p.column),
+            message,
+        })
+    };
+    let bytes = match read_limited(c) {
+        Ok(b) => b,
+        Err(msg) => return fail(None, msg),
+    };
+    let text = match parse::decode_text(&bytes) {
+        Ok(t) => t,
+        Err(e) => return fail(e.pos, e.message),
+    };
+    if text.trim().is_empty() {
+        return Outcome::Skipped("empty file".into());
+    }
+    let format = c.format.unwrap_or_else(|| sniff(text));
+    let docs: Result<Vec<Node>, ParseError> = match format {
+        Format::Yaml => parse::yaml::parse(text),
+        Format::Json => parse::json::parse(text).map(|n| vec![n]),
+    };
+    let docs = match docs {
+        Ok(d) => d,
+        Err(e) => return fail(e.pos, e.message),
+    };
+    let mut facts = Facts::default();
+    let mut recognised = false;
+    for doc in &docs {
+        if extract::k8s::is_object(doc) {
+            recognised = true;
+            extract::k8s::extract(doc, &file, &mut facts);
+        }
+    }
+    if recognised {
+        Outcome::Facts(facts)
+    } else {
+        Outcome::Skipped("no Kubernetes object or other recognised content".into())
+    }
+}
+
+/// JSON if the text starts like JSON, YAML otherwise.
+fn sniff(text: &str) -> Format {
+    match text.trim_start().chars().next() {
+        Some('{') | Some('[') => Format::Json,
+        _ => Format::Yaml,
+    }
+}
+
+/// Reads a file (or standard input), refusing anything above [`MAX_FILE_BYTES`].
+fn read_limited(c: &Candidate) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    let limit = MAX_FILE_BYTES + 1;
+    let result = if c.path.as_os_str() == "-" {
+        std::io::stdin().lock().take(limit).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(&c.path).and_then(|f| f.take(limit).read_to_end(&mut buf))
+    };
+    result.map_err(|e| format!("cannot read: {e}"))?;
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "file is larger than {} MiB; not scanned",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(buf)
+}

@@ -1,0 +1,208 @@
+//! The `breakout` command line: argument parsing, output and exit codes only.
+//! Everything else lives in the library (`breakout::scan`).
+
+use anyhow::{bail, Context, Result};
+use breakout::engine::{self, Policy, Severity};
+use breakout::report::{self, Format, Style};
+use clap::{Parser, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Finds container-escape and credential-theft paths in infrastructure code.
+#[derive(Parser)]
+#[command(name = "breakout", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan files and folders (or `-` for standard input) and report findings.
+    Scan(ScanArgs),
+    /// List the policy catalog, or explain one policy.
+    Policies {
+        #[command(subcommand)]
+        action: Option<PoliciesAction>,
+        /// Also load the policies in this folder.
+        #[arg(long, value_name = "DIR", global = true)]
+        policies: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PoliciesAction {
+    /// Explain one policy: rationale, remediation, selector and peer equivalents.
+    Show {
+        /// Rule id or slug, e.g. BRK201 or runtime-socket-mount.
+        id: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct ScanArgs {
+    /// Files or folders to scan; `-` reads standard input.
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// Report format.
+    #[arg(long, short, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, default_value_t = Severity::Low, value_name = "SEVERITY")]
+    fail_on: Severity,
+    /// Run only these rules (ids or slugs, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    only: Vec<String>,
+    /// Do not run these rules (ids or slugs, comma-separated or repeated).
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    skip: Vec<String>,
+    /// Also load the policies (YAML) in this folder.
+    #[arg(long, value_name = "DIR")]
+    policies: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan(args),
+        Command::Policies { action, policies } => list_policies(action, policies),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("breakout: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_policies(dir: Option<&PathBuf>) -> Result<Vec<Policy>> {
+    let mut all = engine::builtin();
+    if let Some(dir) = dir {
+        for p in engine::load_dir(dir)? {
+            if let Some(clash) = all.iter().find(|b| b.id == p.id || b.slug == p.slug) {
+                bail!(
+                    "{}: id or slug of `{}` is already used by {}",
+                    p.origin,
+                    p.id,
+                    clash.origin
+                );
+            }
+            all.push(p);
+        }
+    }
+    Ok(all)
+}
+
+/// Keeps the policies `--only` names (all when empty) and drops those `--skip` names.
+fn select(all: Vec<Policy>, only: &[String], skip: &[String]) -> Result<Vec<Policy>> {
+    for key in only.iter().chain(skip) {
+        if !all.iter().any(|p| p.is_named(key)) {
+            bail!("unknown rule `{key}` (see `breakout policies`)");
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|p| only.is_empty() || only.iter().any(|k| p.is_named(k)))
+        .filter(|p| !skip.iter().any(|k| p.is_named(k)))
+        .collect())
+}
+
+fn scan(args: ScanArgs) -> Result<ExitCode> {
+    let policies = select(
+        load_policies(args.policies.as_ref())?,
+        &args.only,
+        &args.skip,
+    )?;
+    let opts = breakout::ScanOptions {
+        paths: args.paths,
+        policies,
+    };
+    let report = breakout::scan(&opts)?;
+    for e in &report.errors {
+        eprintln!("breakout: error: {e}");
+    }
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let style = Style {
+        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width: if to_terminal { terminal_width() } else { 120 },
+    };
+    let text = report::render(&report, args.format, style);
+    match &args.output {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth reporting.
+            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        }
+    }
+    Ok(if !report.errors.is_empty() {
+        ExitCode::from(2)
+    } else if report.findings.iter().any(|f| f.severity >= args.fail_on) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn terminal_width() -> u16 {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(120)
+}
+
+fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result<ExitCode> {
+    let all = load_policies(dir.as_ref())?;
+    let mut out = String::new();
+    match action {
+        None => {
+            for p in &all {
+                out.push_str(&format!(
+                    "{:<8} {:<9} {:<28} {}\n",
+                    p.id,
+                    p.severity.as_str(),
+                    p.slug,
+                    p.title
+                ));
+            }
+        }
+        Some(PoliciesAction::Show { id }) => {
+            let Some(p) = all.iter().find(|p| p.is_named(&id)) else {
+                bail!("unknown rule `{id}` (see `breakout policies`)");
+            };
+            out.push_str(&format!("{} {}: {}\n", p.id, p.slug, p.title));
+            out.push_str(&format!("severity: {}\n\n", p.severity.as_str()));
+            out.push_str(&format!("Why it matters\n{}\n\n", indent(&p.rationale)));
+            out.push_str(&format!("How to fix\n{}\n\n", indent(&p.remediation)));
+            out.push_str(&format!("Selects\n  {}\n", p.select));
+            if !p.peers.is_empty() {
+                out.push_str("\nPeer equivalents\n");
+                for (tool, ids) in &p.peers {
+                    out.push_str(&format!("  {tool}: {}\n", ids.join(", ")));
+                }
+            }
+            if !p.references.is_empty() {
+                out.push_str("\nReferences\n");
+                for r in &p.references {
+                    out.push_str(&format!("  {r}\n"));
+                }
+            }
+        }
+    }
+    let _ = std::io::stdout().lock().write_all(out.as_bytes());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn indent(text: &str) -> String {
+    text.trim()
+        .lines()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -1,0 +1,37 @@
+//! The JSON report, schema version 1 (documented in `docs/json-report.md`).
+//! Fields are only ever added within a version; renaming or removing one bumps it.
+
+use super::{count_by_rule, count_by_severity};
+use crate::Report;
+use serde_json::{json, Map, Value};
+
+/// The schema version this module writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Renders the report as pretty-printed JSON with a trailing newline.
+pub fn render(report: &Report) -> String {
+    let by_severity: Map<String, Value> = count_by_severity(report)
+        .into_iter()
+        .map(|(s, n)| (s.as_str().to_string(), json!(n)))
+        .collect();
+    let doc = json!({
+        "schema_version": SCHEMA_VERSION,
+        "tool": { "name": "breakout", "version": env!("CARGO_PKG_VERSION") },
+        "summary": {
+            "files_scanned": report.stats.files_scanned,
+            "files_skipped": report.stats.files_skipped,
+            "files_failed": report.stats.files_failed,
+            "workloads": report.stats.workloads,
+            "containers": report.stats.containers,
+            "findings": report.findings.len(),
+            "by_severity": by_severity,
+            "by_rule": count_by_rule(report),
+        },
+        "findings": report.findings,
+        "errors": report.errors,
+        "skipped": report.skipped,
+    });
+    let mut out = serde_json::to_string_pretty(&doc).expect("report serializes");
+    out.push('\n');
+    out
+}

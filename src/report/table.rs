@@ -1,0 +1,127 @@
+//! The table report: findings grouped by file, then totals by severity and by rule,
+//! file counts, and every input that could not be read.
+
+use super::{count_by_rule, count_by_severity, Style};
+use crate::engine::{Finding, Severity};
+use crate::Report;
+use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
+use std::fmt::Write;
+
+/// Renders the report as text tables.
+pub fn render(report: &Report, style: Style) -> String {
+    let mut out = String::new();
+    let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    for f in &report.findings {
+        match by_file.last_mut() {
+            Some((file, list)) if *file == f.location.file => list.push(f),
+            _ => by_file.push((&f.location.file, vec![f])),
+        }
+    }
+    for (file, findings) in &by_file {
+        let _ = writeln!(out, "{}", bold(file, style));
+        let mut t = table(style);
+        t.set_header(["Line:Col", "Severity", "Rule", "Resource", "Finding"]);
+        for f in findings {
+            t.add_row(vec![
+                Cell::new(format!("{}:{}", f.location.line, f.location.column)),
+                severity_cell(f.severity, style),
+                Cell::new(format!("{}\n{}", f.rule_id, f.slug)),
+                Cell::new(&f.resource),
+                Cell::new(strip_resource(&f.message, &f.resource)),
+            ]);
+        }
+        let _ = writeln!(out, "{t}\n");
+    }
+
+    let _ = writeln!(out, "{}", bold("Summary", style));
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "No findings.");
+    } else {
+        let mut t = table(style);
+        t.set_header(["Rule", "Severity", "Findings", "Title"]);
+        let by_rule = count_by_rule(report);
+        let mut rules: Vec<&Finding> = Vec::new();
+        for f in &report.findings {
+            if !rules.iter().any(|r| r.rule_id == f.rule_id) {
+                rules.push(f);
+            }
+        }
+        rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
+        for r in rules {
+            t.add_row(vec![
+                Cell::new(format!("{} {}", r.rule_id, r.slug)),
+                severity_cell(r.severity, style),
+                Cell::new(by_rule[r.rule_id.as_str()]).set_alignment(CellAlignment::Right),
+                Cell::new(&r.title),
+            ]);
+        }
+        let _ = writeln!(out, "{t}");
+        let counts: Vec<String> = count_by_severity(report)
+            .into_iter()
+            .map(|(s, n)| format!("{n} {}", s.as_str()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "{} findings: {}",
+            report.findings.len(),
+            counts.join(", ")
+        );
+    }
+    let s = &report.stats;
+    let _ = writeln!(
+        out,
+        "Files: {} scanned, {} skipped, {} failed · {} workloads, {} containers",
+        s.files_scanned, s.files_skipped, s.files_failed, s.workloads, s.containers
+    );
+    if !report.errors.is_empty() {
+        let _ = writeln!(out, "\n{}", bold("Could not scan", style));
+        for e in &report.errors {
+            let _ = writeln!(out, "  {e}");
+        }
+    }
+    out
+}
+
+fn table(style: Style) -> Table {
+    let mut t = Table::new();
+    t.load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width);
+    if style.color {
+        t.enforce_styling();
+    } else {
+        t.force_no_tty();
+    }
+    t
+}
+
+fn severity_cell(s: Severity, style: Style) -> Cell {
+    let cell = Cell::new(s.as_str());
+    if !style.color {
+        return cell;
+    }
+    let color = match s {
+        Severity::Critical => Color::Magenta,
+        Severity::High => Color::Red,
+        Severity::Medium => Color::Yellow,
+        Severity::Low => Color::Blue,
+    };
+    cell.fg(color).add_attribute(Attribute::Bold)
+}
+
+fn bold(text: &str, style: Style) -> String {
+    if style.color {
+        format!("\x1b[1m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The resource has its own column: drop a leading `resource: ` from the message.
+fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
+    message
+        .strip_prefix(resource)
+        .map(|m| m.trim_start_matches(':').trim_start())
+        .filter(|m| !m.is_empty())
+        .unwrap_or(message)
+}
