@@ -42,19 +42,7 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         }
         return;
     }
-    let template_path: &[&str] = match kind {
-        "Pod" => &[],
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["spec", "template"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template"],
-        "PodTemplate" => &["template"],
-        _ => return,
-    };
-    let Some(template) = doc.path(template_path) else {
+    let Some(template) = pod_template(doc, kind) else {
         return;
     };
     let Some(spec) = template.get("spec").filter(|s| s.is_map()) else {
@@ -126,6 +114,48 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         }
     }
     facts.workloads.push(workload);
+}
+
+/// The node that holds `spec` (the pod spec) and `metadata` (pod labels) for a kind.
+fn pod_template<'a>(doc: &'a Node, kind: &str) -> Option<&'a Node> {
+    let api = doc
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or_default();
+    let core = !api.contains('/')
+        || ["apps/", "batch/", "extensions/"]
+            .iter()
+            .any(|g| api.starts_with(g));
+    let knative = api.starts_with("serving.knative.dev/");
+    match kind {
+        "Pod" if core => Some(doc),
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job"
+            if core =>
+        {
+            doc.path(&["spec", "template"])
+        }
+        "DeploymentConfig" if core || api.starts_with("apps.openshift.io/") => {
+            doc.path(&["spec", "template"])
+        }
+        "CronJob" if core => doc.path(&["spec", "jobTemplate", "spec", "template"]),
+        "PodTemplate" if core => doc.get("template"),
+        // Knative: Service and Configuration template a Revision, whose spec is a pod spec.
+        "Revision" if knative => Some(doc),
+        "Service" | "Configuration" if knative => doc.path(&["spec", "template"]),
+        _ if core => None,
+        // Other resources that template pods the Deployment way (Argo Rollouts,
+        // OpenKruise, …), recognised by shape: a `spec.template.spec.containers` list.
+        _ => doc.path(&["spec", "template"]).filter(|t| {
+            !t.path(&["spec", "containers"])
+                .map_or(&[][..], Node::items)
+                .is_empty()
+        }),
+    }
 }
 
 fn container_facts(
