@@ -82,8 +82,8 @@ fn finding(policy: &Policy, root: &Value, path: &[Step]) -> Option<Finding> {
     let field_pos = |obj: &Value, field: &str| obj.get("locs")?.get(field).cloned();
     let pos = policy
         .at
-        .as_deref()
-        .and_then(|f| field_pos(matched, f))
+        .iter()
+        .find_map(|f| field_pos(matched, f))
         .or_else(|| match (path.last(), fact_at + 1 == chain.len() - 1) {
             // The match is a field of the fact: point at that field's key.
             (Some(Step::Key(k)), true) => field_pos(fact, k),
@@ -107,7 +107,7 @@ fn finding(policy: &Policy, root: &Value, path: &[Step]) -> Option<Finding> {
     let subject = [
         lookup("container").or_else(|| lookup("name")),
         lookup("volume"),
-        policy.at.clone(),
+        policy.at.first().cloned(),
     ];
     let fingerprint = fingerprint(&[
         &policy.id,

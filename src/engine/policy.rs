@@ -65,10 +65,10 @@ pub struct Policy {
     pub remediation: String,
     /// RFC 9535 JSONPath over the fact document (see `docs/facts.md`); every match is a finding.
     pub select: String,
-    /// Field of the matched fact whose position the finding points at; the fact's own
-    /// position when the field was not written.
-    #[serde(default)]
-    pub at: Option<String>,
+    /// Field (or list of fields, first written wins) of the matched fact whose position
+    /// the finding points at; the fact's own position when none was written.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub at: Vec<String>,
     /// Message template: `{field}` is replaced by that field of the matched fact or
     /// of the fact that contains it.
     pub message: String,
@@ -106,6 +106,20 @@ impl Policy {
     pub fn is_named(&self, key: &str) -> bool {
         self.id.eq_ignore_ascii_case(key) || self.slug.eq_ignore_ascii_case(key)
     }
+}
+
+/// Accepts `at: field` as well as `at: [field, other]`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// The built-in policies, sorted by id.

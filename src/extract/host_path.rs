@@ -6,8 +6,8 @@
 const SOCKETS: &[(&str, &str)] = &[
     ("/run/docker.sock", "Docker"),
     ("/run/user/*/docker.sock", "Docker"),
-    ("/run/dockershim.sock", "dockershim"),
-    ("/run/cri-dockerd.sock", "cri-dockerd"),
+    ("/run/dockershim.sock", "Docker"),
+    ("/run/cri-dockerd.sock", "Docker"),
     ("/run/containerd/containerd.sock", "containerd"),
     ("/run/k3s/containerd/containerd.sock", "containerd"),
     (
@@ -82,7 +82,7 @@ pub fn classify(path: &str) -> Exposure {
             runtimes.push(runtime);
         }
     }
-    runtimes.sort_unstable();
+    runtimes.sort_unstable_by_key(|r| r.to_ascii_lowercase());
     runtimes.dedup();
     let sensitive = !socket_file
         && SENSITIVE

@@ -317,3 +317,107 @@ fn normalize_capability(c: &str) -> String {
     let up = c.trim().to_ascii_uppercase();
     up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::yaml;
+
+    fn facts(text: &str) -> Facts {
+        let mut facts = Facts::default();
+        for doc in yaml::parse(text).unwrap() {
+            if is_object(&doc) {
+                extract(&doc, "t.yaml", &mut facts);
+            }
+        }
+        facts
+    }
+
+    #[test]
+    fn pod_user_settings_are_inherited_unless_the_container_overrides() {
+        let f = facts(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {runAsUser: 0, runAsNonRoot: false}\n  containers:\n  - name: a\n  - name: b\n    securityContext: {runAsUser: 1000}\n",
+        );
+        let [a, b] = &f.containers[..] else { panic!() };
+        assert_eq!((a.run_as_user, a.runs_as_root), (Some(0), Tri::Yes));
+        assert_eq!(a.locs["run_as_user"].line, 5, "points at the pod's key");
+        assert_eq!((b.run_as_user, b.runs_as_root), (Some(1000), Tri::No));
+        assert_eq!(b.locs["run_as_user"].line, 9);
+    }
+
+    #[test]
+    fn container_only_settings_are_not_inherited() {
+        let f = facts(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  securityContext: {readOnlyRootFilesystem: true, privileged: true, allowPrivilegeEscalation: false}\n  containers:\n  - name: a\n",
+        );
+        let c = &f.containers[0];
+        assert_eq!(c.read_only_root_filesystem, None);
+        assert_eq!(c.privileged, None);
+        assert_eq!(c.allow_privilege_escalation, None);
+        assert_eq!(c.runs_as_root, Tri::Unknown);
+    }
+
+    #[test]
+    fn every_container_list_is_read() {
+        let f = facts(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  initContainers: [{name: i}]\n  containers: [{name: c}]\n  ephemeralContainers: [{name: e}]\n",
+        );
+        let types: Vec<_> = f
+            .containers
+            .iter()
+            .map(|c| (c.name.as_str(), c.container_type))
+            .collect();
+        assert_eq!(
+            types,
+            [
+                ("i", "initContainer"),
+                ("c", "container"),
+                ("e", "ephemeralContainer")
+            ]
+        );
+    }
+
+    #[test]
+    fn host_paths_count_only_when_mounted_and_subpath_narrows_them() {
+        let f = facts(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    volumeMounts:\n    - {name: run, mountPath: /s, subPath: docker.sock, readOnly: true}\n  volumes:\n  - {name: run, hostPath: {path: /var/run}}\n  - {name: unused, hostPath: {path: /etc}}\n",
+        );
+        let m = &f.containers[0].mounts;
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0].host_path, "/var/run/docker.sock");
+        assert_eq!(m[0].normalized_path, "/run/docker.sock");
+        assert!(m[0].runtime_socket && m[0].socket_file && m[0].read_only);
+        assert_eq!(m[0].loc.line, 10, "points at the hostPath path");
+    }
+
+    #[test]
+    fn workload_kinds_lists_and_crds() {
+        let f = facts(concat!(
+            "apiVersion: v1\nkind: List\nitems:\n",
+            "- {apiVersion: batch/v1, kind: CronJob, metadata: {name: c}, spec: {jobTemplate: {spec: {template: {spec: {containers: [{name: x}]}}}}}}\n",
+            "- {apiVersion: v1, kind: PodTemplate, metadata: {name: t}, template: {spec: {containers: [{name: x}]}}}\n",
+            "---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: r, namespace: shop}\nspec: {template: {metadata: {labels: {app: r}}, spec: {serviceAccountName: sa, containers: [{name: x}]}}}\n",
+            "---\napiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: k}\nspec: {template: {spec: {containers: [{image: x}]}}}\n",
+            "---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {template: {spec: {containers: [{name: x}]}}}\n",
+            "---\napiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n",
+        ));
+        let names: Vec<_> = f.workloads.iter().map(|w| w.resource.as_str()).collect();
+        assert_eq!(
+            names,
+            ["CronJob c", "PodTemplate t", "Rollout shop/r", "Service k"]
+        );
+        let r = &f.workloads[2];
+        assert_eq!(r.service_account.as_deref(), Some("sa"));
+        assert_eq!(r.labels.get("app").map(String::as_str), Some("r"));
+    }
+
+    #[test]
+    fn capabilities_are_normalised() {
+        let f = facts(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    securityContext: {capabilities: {add: [cap_sys_admin, ' net_bind_service']}}\n",
+        );
+        let c = &f.containers[0];
+        assert_eq!(c.capabilities_added, ["SYS_ADMIN", "NET_BIND_SERVICE"]);
+        assert_eq!(c.dangerous_capabilities, ["SYS_ADMIN"]);
+    }
+}
