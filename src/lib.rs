@@ -126,18 +126,26 @@ pub fn scan(opts: &ScanOptions) -> anyhow::Result<Report> {
         .par_iter()
         .map(|c| (display_name(c), scan_file(c)))
         .collect();
+    let mut per_file: Vec<Facts> = Vec::new();
     for (file, outcome) in outcomes {
         match outcome {
-            Outcome::Facts(f) => {
-                report.stats.files_scanned += 1;
-                report.facts.extend(f);
-            }
+            Outcome::Facts(f) => per_file.push(f),
             Outcome::Skipped(reason) => report.skipped.push(Skipped { file, reason }),
             Outcome::Failed(e) => report.errors.push(e),
         }
     }
-    let facts_json = serde_json::to_value(&report.facts)?;
-    report.findings = engine::evaluate(&opts.policies, &facts_json)?;
+    report.stats.files_scanned = per_file.len();
+    // Policies select within a file's facts: evaluating file by file, in parallel,
+    // keeps only one file's JSON form alive per thread.
+    let findings: Vec<Vec<Finding>> = per_file
+        .par_iter()
+        .map(|facts| engine::evaluate(&opts.policies, &serde_json::to_value(facts)?))
+        .collect::<anyhow::Result<_>>()?;
+    report.findings = findings.into_iter().flatten().collect();
+    report.findings.sort_by(engine::Finding::order);
+    for f in per_file {
+        report.facts.extend(f);
+    }
     report
         .errors
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));

@@ -19,9 +19,7 @@ pub fn evaluate(policies: &[Policy], facts: &Value) -> Result<Vec<Finding>> {
             }
         }
     }
-    findings.sort_by(|a, b| {
-        (&a.location, &a.rule_id, &a.message).cmp(&(&b.location, &b.rule_id, &b.message))
-    });
+    findings.sort_by(Finding::order);
     findings.dedup();
     Ok(findings)
 }

@@ -47,3 +47,10 @@ pub struct Finding {
     /// Stable across runs and unrelated edits: rule, file, resource and subject hashed.
     pub fingerprint: String,
 }
+
+impl Finding {
+    /// Report order: file, line, column, rule, message.
+    pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
+        (&a.location, &a.rule_id, &a.message).cmp(&(&b.location, &b.rule_id, &b.message))
+    }
+}

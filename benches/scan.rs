@@ -1,0 +1,127 @@
+//! Scan benchmark: generates a corpus of realistic Kubernetes manifests, scans it
+//! with all built-in policies, and prints throughput and peak memory.
+//!
+//! `cargo bench --bench scan` (defaults: 2000 files of ~8 workloads) or
+//! `cargo bench --bench scan -- FILES WORKLOADS_PER_FILE [RUNS]`.
+
+use breakout::{engine, scan, ScanOptions};
+use std::fmt::Write as _;
+use std::time::Instant;
+
+/// One multi-document file: Deployments, DaemonSets and CronJobs with a mix of
+/// hardened and vulnerable settings, deterministic for a given seed.
+fn manifest(seed: usize, workloads: usize) -> String {
+    let mut out = String::new();
+    for i in 0..workloads {
+        let n = seed * 1000 + i;
+        let (kind, api, prefix, indent) = match n % 3 {
+            0 => (
+                "Deployment",
+                "apps/v1",
+                "spec:\n  replicas: 2\n  template:\n",
+                "    ",
+            ),
+            1 => ("DaemonSet", "apps/v1", "spec:\n  template:\n", "    "),
+            _ => (
+                "CronJob",
+                "batch/v1",
+                "spec:\n  schedule: \"*/5 * * * *\"\n  jobTemplate:\n    spec:\n      template:\n",
+                "        ",
+            ),
+        };
+        let _ = write!(
+            out,
+            "---\napiVersion: {api}\nkind: {kind}\nmetadata:\n  name: app-{n}\n  namespace: team-{}\n  labels: {{app: app-{n}, tier: backend}}\n{prefix}",
+            n % 17
+        );
+        let _ = write!(
+            out,
+            "{indent}metadata:\n{indent}  labels: {{app: app-{n}}}\n{indent}spec:\n{indent}  serviceAccountName: sa-{n}\n{indent}  hostNetwork: {}\n{indent}  securityContext:\n{indent}    runAsNonRoot: {}\n{indent}  containers:\n",
+            n % 11 == 0,
+            n % 2 == 0
+        );
+        for c in 0..2 {
+            let _ = write!(
+                out,
+                "{indent}  - name: c{c}\n{indent}    image: registry.example.com/app-{n}:{c}.4.1\n{indent}    ports: [{{containerPort: 8080}}]\n{indent}    env:\n{indent}    - {{name: MODE, value: production}}\n{indent}    - {{name: LOG_LEVEL, value: info}}\n{indent}    securityContext:\n{indent}      privileged: {}\n{indent}      allowPrivilegeEscalation: {}\n{indent}      readOnlyRootFilesystem: {}\n{indent}      capabilities: {{drop: [ALL], add: [{}]}}\n{indent}    volumeMounts:\n{indent}    - {{name: data, mountPath: /data}}\n{indent}    - {{name: sock, mountPath: /var/run/docker.sock}}\n",
+                n % 13 == 0,
+                n % 3 == 0,
+                n % 4 != 0,
+                if n % 7 == 0 { "SYS_ADMIN" } else { "NET_BIND_SERVICE" }
+            );
+        }
+        let sock = if n % 5 == 0 {
+            "/var/run/docker.sock"
+        } else {
+            "/srv/sock"
+        };
+        let _ = write!(
+            out,
+            "{indent}  volumes:\n{indent}  - {{name: data, emptyDir: {{}}}}\n{indent}  - {{name: sock, hostPath: {{path: {sock}}}}}\n"
+        );
+    }
+    out
+}
+
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; keep only our numeric arguments.
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let files = args.first().copied().unwrap_or(2000);
+    let per_file = args.get(1).copied().unwrap_or(8);
+    let runs = args.get(2).copied().unwrap_or(3);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut bytes = 0;
+    for f in 0..files {
+        let text = manifest(f, per_file);
+        bytes += text.len();
+        let sub = dir.path().join(format!("team-{}", f % 20));
+        std::fs::create_dir_all(&sub).unwrap();
+        std::fs::write(sub.join(format!("app-{f}.yaml")), text).unwrap();
+    }
+    // BENCH_NO_POLICIES=1 measures discovery, parsing and extraction alone.
+    let policies = if std::env::var_os("BENCH_NO_POLICIES").is_some() {
+        Vec::new()
+    } else {
+        engine::builtin()
+    };
+    let opts = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        policies,
+    };
+    println!(
+        "corpus: {files} files, {} workloads, {:.1} MiB; {} threads",
+        files * per_file,
+        bytes as f64 / 1048576.0,
+        rayon::current_num_threads()
+    );
+    let mut best = f64::MAX;
+    for run in 1..=runs {
+        let start = Instant::now();
+        let report = scan(&opts).expect("scan");
+        let secs = start.elapsed().as_secs_f64();
+        best = best.min(secs);
+        assert!(report.errors.is_empty(), "{:?}", report.errors.first());
+        println!(
+            "run {run}: {secs:.3} s, {} findings, {} containers",
+            report.findings.len(),
+            report.stats.containers
+        );
+    }
+    println!(
+        "best: {best:.3} s = {:.0} files/s, {:.1} MiB/s; peak RSS {:.0} MiB",
+        files as f64 / best,
+        bytes as f64 / 1048576.0 / best,
+        peak_rss_mib().unwrap_or(f64::NAN)
+    );
+}
