@@ -126,6 +126,16 @@ fn walk(root: &Path, out: &mut Discovered) {
         let Some(format) = format_of(entry.path()) else {
             continue;
         };
+        if let Some(chart) = helm_chart_of(entry.path(), root) {
+            out.passed_over.push(Problem {
+                path: entry.path().to_path_buf(),
+                message: format!(
+                    "Helm template of chart {}: render it (`helm template`) and scan the output",
+                    chart.display()
+                ),
+            });
+            continue;
+        }
         if entry.path_is_symlink() {
             let inside = entry
                 .path()
@@ -144,6 +154,18 @@ fn walk(root: &Path, out: &mut Discovered) {
             format: Some(format),
         });
     }
+}
+
+/// The chart folder when `path` lies in a chart's `templates/` folder (a sibling
+/// `Chart.yaml`): Go templates are not YAML until Helm renders them.
+fn helm_chart_of(path: &Path, root: &Path) -> Option<PathBuf> {
+    path.ancestors()
+        .skip(1)
+        .take_while(|dir| dir.starts_with(root))
+        .find(|dir| dir.file_name() == Some("templates".as_ref()))
+        .and_then(Path::parent)
+        .filter(|chart| chart.join("Chart.yaml").is_file())
+        .map(Path::to_path_buf)
 }
 
 fn error_path(e: &ignore::Error) -> Option<PathBuf> {
@@ -231,6 +253,31 @@ mod tests {
             found.errors
         );
         assert_eq!(found.passed_over.len(), 1);
+    }
+
+    #[test]
+    fn helm_templates_are_passed_over_with_a_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let chart = dir.path().join("charts/web");
+        fs::create_dir_all(chart.join("templates/sub")).unwrap();
+        fs::write(chart.join("Chart.yaml"), "name: web\n").unwrap();
+        fs::write(chart.join("values.yaml"), "image: x\n").unwrap();
+        fs::write(
+            chart.join("templates/sub/d.yaml"),
+            "kind: {{ .Values.k }}\n",
+        )
+        .unwrap();
+        fs::create_dir_all(dir.path().join("other/templates")).unwrap();
+        fs::write(dir.path().join("other/templates/p.yaml"), "kind: Pod\n").unwrap();
+        let found = discover(&[dir.path().to_path_buf()]);
+        let files: Vec<_> = found
+            .files
+            .iter()
+            .map(|c| c.path.file_name().unwrap())
+            .collect();
+        assert_eq!(files, ["Chart.yaml", "values.yaml", "p.yaml"]);
+        assert_eq!(found.passed_over.len(), 1);
+        assert!(found.passed_over[0].message.contains("helm template"));
     }
 
     #[test]

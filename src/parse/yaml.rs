@@ -44,13 +44,17 @@ fn options() -> serde_saphyr::Options {
     opts
 }
 
-/// serde-saphyr messages may end with a location or a snippet; keep the first line.
+/// serde-saphyr messages may end with a location, a snippet or advice meant for
+/// programmers using the library; keep the first line, in the user's terms.
 fn first_line(msg: &str) -> String {
-    let line = msg.lines().next().unwrap_or(msg).trim();
-    match line.rfind(" at line ") {
-        Some(i) => line[..i].to_string(),
-        None => line.to_string(),
+    let mut line = msg.lines().next().unwrap_or(msg).trim();
+    if let Some(i) = line.rfind(" at line ") {
+        line = &line[..i];
     }
+    if let Some(i) = line.find(", set DuplicateKeyPolicy") {
+        return format!("{} (Kubernetes rejects duplicate fields)", &line[..i]);
+    }
+    line.to_string()
 }
 
 /// A [`Node`] deserialized from YAML, with the position serde-saphyr reports.
@@ -217,6 +221,14 @@ mod tests {
         assert_eq!(e.pos.map(|p| p.line), Some(2), "{e:?}");
         let e = parse("a: [1, 2\nb: 3\n").unwrap_err();
         assert!(e.pos.is_some(), "{e:?}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_in_user_terms() {
+        let e = parse("kind: Pod\nkind: Pod\n").unwrap_err();
+        assert_eq!(e.pos, Some(Pos::new(2, 1)));
+        assert!(!e.message.contains("DuplicateKeyPolicy"), "{}", e.message);
+        assert!(e.message.contains("duplicate"), "{}", e.message);
     }
 
     #[test]
