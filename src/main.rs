@@ -129,7 +129,8 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {
         color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        width: if to_terminal { terminal_width() } else { 120 },
+        // Files and pipes get a fixed width so the output is the same everywhere.
+        width: if to_terminal { None } else { Some(120) },
     };
     let text = report::render(&report, args.format, style);
     match &args.output {
@@ -148,13 +149,6 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-fn terminal_width() -> u16 {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(120)
 }
 
 fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result<ExitCode> {

@@ -21,15 +21,15 @@ pub enum Format {
 pub struct Style {
     /// Use colours (a terminal that did not set `NO_COLOR`).
     pub color: bool,
-    /// Width to lay tables out in.
-    pub width: u16,
+    /// Width to lay tables out in; `None` asks the terminal.
+    pub width: Option<u16>,
 }
 
 impl Default for Style {
     fn default() -> Self {
         Style {
             color: false,
-            width: 120,
+            width: Some(120),
         }
     }
 }

@@ -85,8 +85,10 @@ pub fn render(report: &Report, style: Style) -> String {
 fn table(style: Style) -> Table {
     let mut t = Table::new();
     t.load_style(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic)
-        .set_width(style.width);
+        .set_content_arrangement(ContentArrangement::Dynamic);
+    if let Some(width) = style.width {
+        t.set_width(width);
+    }
     if style.color {
         t.enforce_styling();
     } else {
