@@ -20,6 +20,10 @@ pub struct Facts {
     pub workloads: Vec<Workload>,
     /// Every container of every workload (init and ephemeral containers too).
     pub containers: Vec<Container>,
+    /// Every statement of every IAM policy document.
+    pub iam_statements: Vec<IamStatement>,
+    /// Managed policies attached to roles, users and groups.
+    pub policy_attachments: Vec<PolicyAttachment>,
 }
 
 impl Facts {
@@ -27,6 +31,8 @@ impl Facts {
     pub fn extend(&mut self, other: Facts) {
         self.workloads.extend(other.workloads);
         self.containers.extend(other.containers);
+        self.iam_statements.extend(other.iam_statements);
+        self.policy_attachments.extend(other.policy_attachments);
     }
 }
 
@@ -145,6 +151,116 @@ pub struct HostMount {
     /// File the volume is in.
     pub file: String,
     /// Position of the host path.
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// What kind of IAM policy a statement belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PolicyKind {
+    /// Attached to a role, user or group: no `Principal`.
+    Identity,
+    /// Attached to a resource (a table, a bucket): has a `Principal`.
+    Resource,
+    /// A role's trust policy: who may assume it. Not a grant of permissions.
+    Trust,
+}
+
+/// One statement of an IAM policy, with what it grants on DynamoDB worked out.
+#[derive(Clone, Debug, Serialize)]
+pub struct IamStatement {
+    /// Who holds the policy, e.g. `IAM policy orders-writer` or `Role app inline policy db`.
+    pub resource: String,
+    /// The policy's name (the file name when the document has none).
+    pub policy: String,
+    /// Identity, resource or trust policy.
+    pub kind: PolicyKind,
+    /// `Sid "Name"` or `statement N` (1-based), for messages.
+    pub statement: String,
+    /// The `Sid`, when written.
+    pub sid: Option<String>,
+    /// `Allow` or `Deny`.
+    pub effect: String,
+    /// `Action` patterns as written (empty when `NotAction` is used).
+    pub actions: Vec<String>,
+    /// `NotAction` patterns as written.
+    pub not_actions: Vec<String>,
+    /// `Resource` patterns as written (empty when `NotResource` is used).
+    pub resources: Vec<String>,
+    /// `NotResource` patterns as written.
+    pub not_resources: Vec<String>,
+    /// Principals as `TYPE:value` (`*` alone for `"Principal": "*"`).
+    pub principals: Vec<String>,
+    /// An Allow to every principal (`*` or `AWS: *`).
+    pub public: bool,
+    /// Condition keys used, e.g. `aws:SourceVpce`.
+    pub condition_keys: Vec<String>,
+    /// A condition limits who can use a public grant (source account, org, VPC endpoint, IP, …).
+    pub restricting_condition: bool,
+    /// ` (narrowed by a condition on …)` or empty, for messages.
+    pub condition_note: String,
+    /// What the statement grants on DynamoDB.
+    pub dynamodb: DynamoGrant,
+    /// File the policy is in.
+    pub file: String,
+    /// Position of the statement.
+    pub loc: Pos,
+    /// Positions of `action` (Action or NotAction), `resource`, `principal`, `condition`.
+    pub locs: Locs,
+}
+
+/// The DynamoDB actions a statement grants, as an exact set over the action catalog.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DynamoGrant {
+    /// Every DynamoDB action is granted.
+    pub all_actions: bool,
+    /// How many actions are granted.
+    pub count: usize,
+    /// Granted action names (without `dynamodb:`), sorted.
+    pub actions: Vec<String>,
+    /// Granted actions that read data or metadata.
+    pub read: Vec<String>,
+    /// Granted actions that create or change items, tables or settings.
+    pub write: Vec<String>,
+    /// Granted actions that delete items, tables or backups.
+    pub delete: Vec<String>,
+    /// Granted actions that manage access, tagging, retention or capacity.
+    pub admin: Vec<String>,
+    /// `write`, `delete` and `admin` together.
+    pub modifying: Vec<String>,
+    /// Actions a Deny statement in the same policy takes back.
+    pub denied: Vec<String>,
+    /// The statement's resources cover every table (`*`, `table/*`, an account-wide wildcard,
+    /// or a `NotResource` that leaves tables in).
+    pub every_table: bool,
+    /// `all 57 DynamoDB actions` or the action names, for messages.
+    pub summary: String,
+    /// The modifying actions as a list, for messages.
+    pub modifying_summary: String,
+    /// `every table` or the resource patterns, for messages.
+    pub scope: String,
+}
+
+/// A managed policy attached to a role, user or group.
+#[derive(Clone, Debug, Serialize)]
+pub struct PolicyAttachment {
+    /// The holder, e.g. `Role app`.
+    pub resource: String,
+    /// The attached policy's ARN (or name when only the name is known).
+    pub policy_arn: String,
+    /// The policy's name.
+    pub policy_name: String,
+    /// An AWS managed policy that grants every DynamoDB action.
+    pub grants_all_dynamodb: bool,
+    /// An AWS managed policy that grants DynamoDB writes or deletes on every resource.
+    pub grants_dynamodb_writes: bool,
+    /// What it grants, for messages.
+    pub grant_summary: String,
+    /// File the attachment is in.
+    pub file: String,
+    /// Position of the attachment.
     pub loc: Pos,
     /// Positions of fields set by a key.
     pub locs: Locs,

@@ -78,6 +78,8 @@ pub struct Stats {
     pub workloads: usize,
     /// Containers found.
     pub containers: usize,
+    /// IAM policy statements found.
+    pub policy_statements: usize,
 }
 
 /// The result of a scan.
@@ -154,6 +156,7 @@ pub fn scan(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.stats.files_failed = report.errors.len();
     report.stats.workloads = report.facts.workloads.len();
     report.stats.containers = report.facts.containers.len();
+    report.stats.policy_statements = report.facts.iam_statements.len();
     Ok(report)
 }
 
@@ -199,15 +202,12 @@ fn scan_file(c: &Candidate) -> Outcome {
     let mut facts = Facts::default();
     let mut recognised = false;
     for doc in &docs {
-        if extract::k8s::is_object(doc) {
-            recognised = true;
-            extract::k8s::extract(doc, &file, &mut facts);
-        }
+        recognised |= extract::document(doc, &file, &mut facts);
     }
     if recognised {
         Outcome::Facts(facts)
     } else {
-        Outcome::Skipped("no Kubernetes object or other recognised content".into())
+        Outcome::Skipped("no Kubernetes object, IAM policy or other recognised content".into())
     }
 }
 

@@ -1,4 +1,20 @@
-//! Extraction: parsed documents → [`Facts`](crate::facts::Facts), by domain.
+//! Extraction: parsed documents → [`Facts`](crate::facts::Facts), by domain, not
+//! by file format: the IAM extractor reads a policy wherever it comes from.
 
+pub mod dynamodb;
 pub mod host_path;
+pub mod iam;
 pub mod k8s;
+
+use crate::facts::Facts;
+use crate::parse::Node;
+
+/// Extracts facts from one parsed document; returns whether any extractor
+/// recognised it.
+pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
+    if k8s::is_object(doc) {
+        k8s::extract(doc, file, facts);
+        return true;
+    }
+    iam::extract(doc, file, facts)
+}

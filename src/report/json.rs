@@ -23,6 +23,7 @@ pub fn render(report: &Report) -> String {
             "files_failed": report.stats.files_failed,
             "workloads": report.stats.workloads,
             "containers": report.stats.containers,
+            "policy_statements": report.stats.policy_statements,
             "findings": report.findings.len(),
             "by_severity": by_severity,
             "by_rule": count_by_rule(report),

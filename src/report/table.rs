@@ -25,7 +25,7 @@ pub fn render(report: &Report, style: Style) -> String {
             t.add_row(vec![
                 Cell::new(format!("{}:{}", f.location.line, f.location.column)),
                 severity_cell(f.severity, style),
-                Cell::new(format!("{}\n{}", f.rule_id, f.slug)),
+                Cell::new(&f.rule_id),
                 Cell::new(&f.resource),
                 Cell::new(strip_resource(&f.message, &f.resource)),
             ]);
@@ -70,8 +70,8 @@ pub fn render(report: &Report, style: Style) -> String {
     let s = &report.stats;
     let _ = writeln!(
         out,
-        "Files: {} scanned, {} skipped, {} failed · {} workloads, {} containers",
-        s.files_scanned, s.files_skipped, s.files_failed, s.workloads, s.containers
+        "Files: {} scanned, {} skipped, {} failed · {} workloads, {} containers, {} policy statements",
+        s.files_scanned, s.files_skipped, s.files_failed, s.workloads, s.containers, s.policy_statements
     );
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Could not scan", style));
