@@ -53,6 +53,8 @@ pub enum Tri {
 pub struct Workload {
     /// Human name of the resource, e.g. `Deployment shop/api`.
     pub resource: String,
+    /// Where it runs: `kubernetes`, `ecs` or `compose`.
+    pub platform: &'static str,
     /// Kubernetes kind (`Deployment`, `CronJob`, …).
     pub kind: String,
     /// `metadata.name`.
@@ -69,6 +71,12 @@ pub struct Workload {
     pub host_pid: bool,
     /// `hostIPC: true`.
     pub host_ipc: bool,
+    /// ECS `networkMode` (`awsvpc`, `bridge`, `host`, `none`) or compose `network_mode`.
+    pub network_mode: Option<String>,
+    /// ECS `taskRoleArn`: the credentials the containers get.
+    pub task_role: Option<String>,
+    /// ECS `executionRoleArn`: the credentials the agent uses to pull and start.
+    pub execution_role: Option<String>,
     /// File the resource is in.
     pub file: String,
     /// Position of the resource (its first key).
@@ -82,19 +90,26 @@ pub struct Workload {
 pub struct Container {
     /// The workload's human name, e.g. `Deployment shop/api`.
     pub resource: String,
+    /// Where it runs: `kubernetes`, `ecs`, `compose` or `docker` (an image).
+    pub platform: &'static str,
     /// Container name.
     pub name: String,
     /// `container`, `initContainer` or `ephemeralContainer`.
     pub container_type: &'static str,
     /// Image reference, when written.
     pub image: Option<String>,
-    /// `securityContext.privileged`.
+    /// Privileged mode (`securityContext.privileged`, ECS/compose `privileged`).
     pub privileged: Option<bool>,
-    /// `securityContext.allowPrivilegeEscalation`.
+    /// `securityContext.allowPrivilegeEscalation`; `false` for `no-new-privileges`.
     pub allow_privilege_escalation: Option<bool>,
-    /// `securityContext.readOnlyRootFilesystem`.
+    /// Read-only root filesystem (`readOnlyRootFilesystem`, ECS `readonlyRootFilesystem`,
+    /// compose `read_only`).
     pub read_only_root_filesystem: Option<bool>,
-    /// Effective `runAsUser` (container, else pod).
+    /// The user as written: `runAsUser: 0`, `user: "1000:1000"`, `USER app`.
+    pub user_setting: Option<String>,
+    /// Why nothing rules root out, when `runs_as_root` is `unknown`.
+    pub root_unknown_reason: Option<String>,
+    /// Effective `runAsUser` (container, else pod), or the numeric user of other formats.
     pub run_as_user: Option<i64>,
     /// Effective `runAsGroup` (container, else pod).
     pub run_as_group: Option<i64>,

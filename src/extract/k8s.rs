@@ -6,23 +6,9 @@
 //! and capabilities exist only on containers), and that a hostPath volume is only
 //! exposed through a container's `volumeMounts`.
 
-use super::host_path;
+use super::container::{self as shared, MountSpec};
 use crate::facts::{Container, Facts, HostMount, Locs, Tri, Workload};
 use crate::parse::Node;
-
-/// Capabilities that give a container a way out or control of the node.
-const DANGEROUS_CAPABILITIES: &[&str] = &[
-    "ALL",
-    "SYS_ADMIN",
-    "SYS_PTRACE",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_BOOT",
-    "DAC_READ_SEARCH",
-    "NET_ADMIN",
-    "BPF",
-    "PERFMON",
-];
 
 /// Whether a document is a Kubernetes object (has string `apiVersion` and `kind`).
 pub fn is_object(doc: &Node) -> bool {
@@ -85,6 +71,7 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     let host_ipc = flag("hostIPC", "host_ipc");
     let workload = Workload {
         resource,
+        platform: "kubernetes",
         kind: kind.to_string(),
         name,
         namespace,
@@ -95,6 +82,9 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         host_network,
         host_pid,
         host_ipc,
+        network_mode: None,
+        task_role: None,
+        execution_role: None,
         file: file.to_string(),
         loc: doc.pos,
         locs,
@@ -213,19 +203,21 @@ fn container_facts(
         .unwrap_or_default()
         .iter()
         .filter_map(Node::scalar_text)
-        .map(|c| normalize_capability(&c))
+        .map(|c| shared::normalize_capability(&c))
         .collect();
-    let dangerous_capabilities = capabilities_added
-        .iter()
-        .filter(|c| DANGEROUS_CAPABILITIES.contains(&c.as_str()))
-        .cloned()
-        .collect();
+    let dangerous_capabilities = shared::dangerous(&capabilities_added);
 
     if let Some(e) = c.entry("image") {
         locs.insert("image", e.key_pos);
     }
+    let user_setting = run_as_user.map(|u| format!("runAsUser: {u}"));
+    let root_unknown_reason = (runs_as_root == Tri::Unknown)
+        .then(|| "no runAsNonRoot: true and no non-zero runAsUser, so the image decides".into());
     Container {
         resource: w.resource.clone(),
+        platform: "kubernetes",
+        user_setting,
+        root_unknown_reason,
         name: name.clone(),
         container_type,
         image: c.get("image").and_then(Node::scalar_text),
@@ -276,32 +268,20 @@ fn host_mounts(c: &Node, spec: &Node, container: &str, w: &Workload) -> Vec<Host
                 host_path = format!("{}/{}", host_path.trim_end_matches('/'), sub);
             }
         }
-        let mount_path = m
-            .get("mountPath")
-            .and_then(Node::scalar_text)
-            .unwrap_or_default();
-        let exposure = host_path::classify(&host_path);
-        let mut locs = Locs::new();
-        locs.insert("host_path", path_node.pos);
-        if let Some(e) = m.entry("mountPath") {
-            locs.insert("mount_path", e.key_pos);
-        }
-        mounts.push(HostMount {
-            resource: w.resource.clone(),
-            container: container.to_string(),
+        mounts.push(shared::host_mount(MountSpec {
+            resource: &w.resource,
+            container,
             volume,
-            exposes: exposure.describe(),
-            runtime_socket: !exposure.runtimes.is_empty(),
-            socket_file: exposure.socket_file,
-            sensitive: exposure.sensitive,
-            normalized_path: exposure.normalized,
             host_path,
-            mount_path,
+            mount_path: m
+                .get("mountPath")
+                .and_then(Node::scalar_text)
+                .unwrap_or_default(),
             read_only: m.get("readOnly").and_then(Node::as_bool).unwrap_or(false),
-            file: w.file.clone(),
-            loc: path_node.pos,
-            locs,
-        });
+            file: &w.file,
+            host_pos: path_node.pos,
+            mount_pos: m.entry("mountPath").map(|e| e.key_pos),
+        }));
     }
     mounts
 }
@@ -310,12 +290,6 @@ fn host_mounts(c: &Node, spec: &Node, container: &str, w: &Workload) -> Vec<Host
 fn int_value(n: &Node) -> Option<i64> {
     n.as_i64()
         .or_else(|| n.as_str().and_then(|s| s.trim().parse().ok()))
-}
-
-/// `cap_sys_admin` → `SYS_ADMIN`.
-fn normalize_capability(c: &str) -> String {
-    let up = c.trim().to_ascii_uppercase();
-    up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
 }
 
 #[cfg(test)]

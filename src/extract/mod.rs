@@ -1,6 +1,7 @@
 //! Extraction: parsed documents → [`Facts`](crate::facts::Facts), by domain, not
 //! by file format: the IAM extractor reads a policy wherever it comes from.
 
+pub mod container;
 pub mod dynamodb;
 pub mod host_path;
 pub mod iam;
