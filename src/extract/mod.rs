@@ -3,6 +3,7 @@
 
 pub mod container;
 pub mod dynamodb;
+pub mod ecs;
 pub mod host_path;
 pub mod iam;
 pub mod k8s;
@@ -17,5 +18,5 @@ pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
         k8s::extract(doc, file, facts);
         return true;
     }
-    iam::extract(doc, file, facts)
+    ecs::extract(doc, file, facts) || iam::extract(doc, file, facts)
 }
