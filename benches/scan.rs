@@ -98,6 +98,7 @@ fn main() {
     let opts = ScanOptions {
         paths: vec![dir.path().to_path_buf()],
         policies,
+        ..Default::default()
     };
     println!(
         "corpus: {files} files, {} workloads, {:.1} MiB; {} threads",

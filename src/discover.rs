@@ -18,6 +18,8 @@ pub enum Format {
     Yaml,
     /// JSON.
     Json,
+    /// A Dockerfile (or Containerfile).
+    Dockerfile,
 }
 
 /// A file to scan.
@@ -49,8 +51,18 @@ pub struct Discovered {
     pub passed_over: Vec<Problem>,
 }
 
-/// The format a file name implies.
+/// The format a file name implies: `.yaml`/`.yml`, `.json`, and the Dockerfile names
+/// (`Dockerfile`, `Containerfile`, `Dockerfile.*`, `*.Dockerfile`, any case).
 pub fn format_of(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let dockerfile = |stem: &str| {
+        name == stem
+            || (name.starts_with(&format!("{stem}.")) && !name.ends_with(".dockerignore"))
+            || name.ends_with(&format!(".{stem}"))
+    };
+    if dockerfile("dockerfile") || dockerfile("containerfile") {
+        return Some(Format::Dockerfile);
+    }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
         "yaml" | "yml" => Some(Format::Yaml),

@@ -24,6 +24,8 @@ pub struct Facts {
     pub iam_statements: Vec<IamStatement>,
     /// Managed policies attached to roles, users and groups.
     pub policy_attachments: Vec<PolicyAttachment>,
+    /// Images that Dockerfiles build.
+    pub images: Vec<Image>,
 }
 
 impl Facts {
@@ -33,6 +35,7 @@ impl Facts {
         self.containers.extend(other.containers);
         self.iam_statements.extend(other.iam_statements);
         self.policy_attachments.extend(other.policy_attachments);
+        self.images.extend(other.images);
     }
 }
 
@@ -278,5 +281,40 @@ pub struct PolicyAttachment {
     /// Position of the attachment.
     pub loc: Pos,
     /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// The image a Dockerfile builds: its final stage (or the chosen build target).
+#[derive(Clone, Debug, Serialize)]
+pub struct Image {
+    /// Human name, e.g. `Dockerfile stage runtime` or `Dockerfile image FROM alpine:3.20`.
+    pub resource: String,
+    /// Always `docker`.
+    pub platform: &'static str,
+    /// The stage that becomes the image: `stage NAME` or `stage N` (1-based).
+    pub stage: String,
+    /// That stage's base as written after `ARG` substitution (`(unknown)` when it depends
+    /// on a build argument without default).
+    pub base_image: String,
+    /// How many stages the file has.
+    pub stages: usize,
+    /// The effective `USER` after substitution: the stage's last, else the one inherited
+    /// from the stage it is built on. `None` when no stage sets one or it is unknown.
+    pub user: Option<String>,
+    /// The stage the effective user comes from, when inherited (`stage base`).
+    pub user_stage: Option<String>,
+    /// The numeric UID when the user is numeric or root.
+    pub run_as_user: Option<i64>,
+    /// `yes`: the last USER is root, or there is none and the base is an outside image
+    /// (root unless that image sets another); `no`: a non-root USER; `unknown`: the user
+    /// or base depends on a build argument without default.
+    pub runs_as_root: Tri,
+    /// Why, in words, for messages.
+    pub root_reason: String,
+    /// File the Dockerfile is.
+    pub file: String,
+    /// Position of the stage's `FROM`.
+    pub loc: Pos,
+    /// `user`: position of the deciding `USER` instruction.
     pub locs: Locs,
 }

@@ -31,6 +31,9 @@ pub struct ScanOptions {
     pub paths: Vec<PathBuf>,
     /// The policies to evaluate (built-in and user, already filtered by `--only`/`--skip`).
     pub policies: Vec<Policy>,
+    /// The Dockerfile build stage that becomes the image (`docker build --target`);
+    /// files without that stage use their last stage.
+    pub docker_target: Option<String>,
 }
 
 /// An input that could not be read or parsed.
@@ -80,6 +83,8 @@ pub struct Stats {
     pub containers: usize,
     /// IAM policy statements found.
     pub policy_statements: usize,
+    /// Dockerfile images found.
+    pub images: usize,
 }
 
 /// The result of a scan.
@@ -126,7 +131,7 @@ pub fn scan(opts: &ScanOptions) -> anyhow::Result<Report> {
     let outcomes: Vec<(String, Outcome)> = found
         .files
         .par_iter()
-        .map(|c| (display_name(c), scan_file(c)))
+        .map(|c| (display_name(c), scan_file(c, opts)))
         .collect();
     let mut per_file: Vec<Facts> = Vec::new();
     for (file, outcome) in outcomes {
@@ -157,6 +162,7 @@ pub fn scan(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.stats.workloads = report.facts.workloads.len();
     report.stats.containers = report.facts.containers.len();
     report.stats.policy_statements = report.facts.iam_statements.len();
+    report.stats.images = report.facts.images.len();
     Ok(report)
 }
 
@@ -169,7 +175,7 @@ fn display_name(c: &Candidate) -> String {
 }
 
 /// Reads, parses and extracts one file.
-fn scan_file(c: &Candidate) -> Outcome {
+fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     let file = display_name(c);
     let fail = |pos: Option<parse::Pos>, message: String| {
         Outcome::Failed(FileError {
@@ -194,6 +200,24 @@ fn scan_file(c: &Candidate) -> Outcome {
     let docs: Result<Vec<Node>, ParseError> = match format {
         Format::Yaml => parse::yaml::parse(text),
         Format::Json => parse::json::parse(text).map(|n| vec![n]),
+        Format::Dockerfile => {
+            if !parse::dockerfile::looks_like_dockerfile(text) {
+                return Outcome::Skipped("no FROM instruction: not a Dockerfile".into());
+            }
+            let mut facts = Facts::default();
+            return match parse::dockerfile::parse(text) {
+                Ok(d) => {
+                    extract::dockerfile::extract(
+                        &d,
+                        &file,
+                        opts.docker_target.as_deref(),
+                        &mut facts,
+                    );
+                    Outcome::Facts(facts)
+                }
+                Err(e) => fail(e.pos, e.message),
+            };
+        }
     };
     let docs = match docs {
         Ok(d) => d,
@@ -211,10 +235,12 @@ fn scan_file(c: &Candidate) -> Outcome {
     }
 }
 
-/// JSON if the text starts like JSON, YAML otherwise.
+/// JSON if the text starts like JSON, a Dockerfile if its first instruction is `FROM`
+/// or `ARG`, YAML otherwise.
 fn sniff(text: &str) -> Format {
     match text.trim_start().chars().next() {
         Some('{') | Some('[') => Format::Json,
+        _ if parse::dockerfile::looks_like_dockerfile(text) => Format::Dockerfile,
         _ => Format::Yaml,
     }
 }

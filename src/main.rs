@@ -63,6 +63,10 @@ struct ScanArgs {
     /// Also load the policies (YAML) in this folder.
     #[arg(long, value_name = "DIR")]
     policies: Option<PathBuf>,
+    /// The Dockerfile build stage that becomes the image, as `docker build --target`
+    /// (Dockerfiles without it are judged by their last stage).
+    #[arg(long, value_name = "STAGE")]
+    target: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -121,6 +125,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     let opts = breakout::ScanOptions {
         paths: args.paths,
         policies,
+        docker_target: args.target,
     };
     let report = breakout::scan(&opts)?;
     for e in &report.errors {

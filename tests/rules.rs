@@ -20,6 +20,7 @@ fn run_rule(id: &str) -> String {
     let report = scan(&ScanOptions {
         paths: vec![fixture],
         policies,
+        ..Default::default()
     })
     .unwrap();
     assert!(report.errors.is_empty(), "{:?}", report.errors);

@@ -2,7 +2,7 @@
 //! capability names, user strings, and host mounts.
 
 use super::host_path;
-use crate::facts::{HostMount, Locs, Tri};
+use crate::facts::{Container, HostMount, Locs, Tri};
 use crate::parse::Pos;
 
 /// Capabilities that give a container a way out or control of the node.
@@ -94,6 +94,50 @@ pub fn host_mount(m: MountSpec) -> HostMount {
         file: m.file.to_string(),
         loc: m.host_pos,
         locs,
+    }
+}
+
+/// One container borrowing another's volumes (ECS `volumesFrom`, compose `volumes_from`).
+pub struct Borrow {
+    /// Index of the borrowing container.
+    pub borrower: usize,
+    /// Index of the container whose mounts it gets.
+    pub lender: usize,
+    /// The borrowed mounts are read-only.
+    pub read_only: bool,
+}
+
+/// Gives each borrower its lenders' host mounts. Borrowing chains (a from b from c), so
+/// this repeats until nothing changes, at most once per container.
+pub fn borrow_mounts(containers: &mut [Container], borrows: &[Borrow]) {
+    for _ in 0..containers.len() {
+        let mut changed = false;
+        for b in borrows {
+            if b.borrower == b.lender {
+                continue;
+            }
+            let borrower = &containers[b.borrower];
+            let new: Vec<HostMount> = containers[b.lender]
+                .mounts
+                .iter()
+                .filter(|m| {
+                    !borrower
+                        .mounts
+                        .iter()
+                        .any(|own| own.host_path == m.host_path && own.mount_path == m.mount_path)
+                })
+                .map(|m| HostMount {
+                    container: borrower.name.clone(),
+                    read_only: m.read_only || b.read_only,
+                    ..m.clone()
+                })
+                .collect();
+            changed |= !new.is_empty();
+            containers[b.borrower].mounts.extend(new);
+        }
+        if !changed {
+            break;
+        }
     }
 }
 

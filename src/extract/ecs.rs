@@ -370,42 +370,23 @@ fn host_mounts(
 /// mounted into a sidecar reaches the container that borrows the sidecar's volumes.
 fn share_volumes_from(defs: &Node, containers: &mut [Container]) {
     let defs: Vec<&Node> = defs.items().iter().filter(|d| d.is_map()).collect();
-    // Borrowing can chain (a from b from c): repeat until nothing changes, bounded by
-    // the number of containers.
-    for _ in 0..containers.len() {
-        let mut changed = false;
-        for (i, def) in defs.iter().enumerate() {
-            for from in def.get("volumesFrom").map(Node::items).unwrap_or_default() {
-                let Some(source) = from.get("sourceContainer").and_then(Node::as_str) else {
-                    continue;
-                };
-                let Some(j) = containers.iter().position(|c| c.name == source) else {
-                    continue;
-                };
-                let read_only = from.get("readOnly").and_then(Node::as_bool) == Some(true);
-                let borrowed: Vec<HostMount> = containers[j]
-                    .mounts
-                    .iter()
-                    .filter(|m| {
-                        !containers[i]
-                            .mounts
-                            .iter()
-                            .any(|own| own.host_path == m.host_path && own.volume == m.volume)
-                    })
-                    .map(|m| HostMount {
-                        container: containers[i].name.clone(),
-                        read_only: m.read_only || read_only,
-                        ..m.clone()
-                    })
-                    .collect();
-                changed |= !borrowed.is_empty();
-                containers[i].mounts.extend(borrowed);
+    let mut borrows = Vec::new();
+    for (borrower, def) in defs.iter().enumerate() {
+        for from in def.get("volumesFrom").map(Node::items).unwrap_or_default() {
+            let source = from.get("sourceContainer").and_then(Node::as_str);
+            if let Some(lender) = containers
+                .iter()
+                .position(|c| Some(c.name.as_str()) == source)
+            {
+                borrows.push(shared::Borrow {
+                    borrower,
+                    lender,
+                    read_only: from.get("readOnly").and_then(Node::as_bool) == Some(true),
+                });
             }
         }
-        if !changed {
-            break;
-        }
     }
+    shared::borrow_mounts(containers, &borrows);
 }
 
 #[cfg(test)]

@@ -17,6 +17,10 @@ const SOCKETS: &[(&str, &str)] = &[
     ("/run/crio/crio.sock", "CRI-O"),
     ("/run/podman/podman.sock", "Podman"),
     ("/run/user/*/podman/podman.sock", "Podman"),
+    // Docker Desktop and Colima keep the socket in the user's home folder.
+    ("/home/*/.docker/run/docker.sock", "Docker"),
+    ("/home/*/.docker/desktop/docker.sock", "Docker"),
+    ("/home/*/.colima/default/docker.sock", "Docker"),
 ];
 
 /// Host folders whose exposure gives away the node: a mount of one of these, of
@@ -69,8 +73,39 @@ impl Exposure {
     }
 }
 
-/// Classifies a host path.
+/// Classifies a host path. Besides absolute paths it reads the forms compose accepts:
+/// `~/…` (the home folder of whoever starts the containers: credentials live there),
+/// relative paths (the project folder: nothing of the host's), and the Windows Docker
+/// pipe `\\.\pipe\docker_engine`.
 pub fn classify(path: &str) -> Exposure {
+    let path = path.trim();
+    if path
+        .to_ascii_lowercase()
+        .replace('/', "\\")
+        .ends_with("\\pipe\\docker_engine")
+    {
+        return Exposure {
+            normalized: path.to_string(),
+            runtimes: vec!["Docker"],
+            socket_file: true,
+            sensitive: false,
+        };
+    }
+    if let Some(rest) = path.strip_prefix('~') {
+        // `~/x` or `~user/x`: somebody's home folder.
+        let below = rest.split_once('/').map_or("", |(_, r)| r);
+        let mut e = classify(&format!("/home/~/{below}"));
+        e.normalized = e.normalized.replacen("/home/~", "~", 1);
+        return e;
+    }
+    if !path.starts_with('/') {
+        return Exposure {
+            normalized: path.to_string(),
+            runtimes: Vec::new(),
+            socket_file: false,
+            sensitive: false,
+        };
+    }
     let normalized = normalize(path);
     let mut runtimes: Vec<&'static str> = Vec::new();
     let mut socket_file = false;
@@ -186,5 +221,20 @@ mod tests {
             !classify("/etcd-data").sensitive,
             "a prefix is not a parent"
         );
+    }
+
+    #[test]
+    fn home_relative_and_windows_paths() {
+        let e = classify("~/.aws");
+        assert!(e.sensitive && e.runtimes.is_empty());
+        assert_eq!(e.normalized, "~/.aws");
+        let e = classify("~/.docker/run/docker.sock");
+        assert!(e.socket_file && e.runtimes == ["Docker"]);
+        for relative in [".", "./data", "../config", "data"] {
+            let e = classify(relative);
+            assert!(!e.sensitive && e.runtimes.is_empty(), "{relative}");
+        }
+        let e = classify(r"\\.\pipe\docker_engine");
+        assert!(e.socket_file && e.runtimes == ["Docker"]);
     }
 }

@@ -210,6 +210,22 @@ fn container_facts(
     if let Some(e) = c.entry("image") {
         locs.insert("image", e.key_pos);
     }
+    // A missing setting points at the securityContext it belongs in, where there is one:
+    // the container's, or for inheritable settings the pod's.
+    let container_sc = c.entry("securityContext").map(|e| e.key_pos);
+    let pod_sc_pos = spec.entry("securityContext").map(|e| e.key_pos);
+    for (field, inheritable) in [
+        ("privileged", false),
+        ("allow_privilege_escalation", false),
+        ("read_only_root_filesystem", false),
+        ("run_as_non_root", true),
+        ("run_as_user", true),
+    ] {
+        let enclosing = container_sc.or(if inheritable { pod_sc_pos } else { None });
+        if let (false, Some(pos)) = (locs.contains_key(field), enclosing) {
+            locs.insert(field, pos);
+        }
+    }
     let user_setting = run_as_user.map(|u| format!("runAsUser: {u}"));
     let root_unknown_reason = (runs_as_root == Tri::Unknown)
         .then(|| "no runAsNonRoot: true and no non-zero runAsUser, so the image decides".into());

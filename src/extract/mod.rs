@@ -1,7 +1,9 @@
 //! Extraction: parsed documents → [`Facts`](crate::facts::Facts), by domain, not
 //! by file format: the IAM extractor reads a policy wherever it comes from.
 
+pub mod compose;
 pub mod container;
+pub mod dockerfile;
 pub mod dynamodb;
 pub mod ecs;
 pub mod host_path;
@@ -16,6 +18,10 @@ use crate::parse::Node;
 pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
     if k8s::is_object(doc) {
         k8s::extract(doc, file, facts);
+        return true;
+    }
+    if compose::is_compose(doc) {
+        compose::extract(doc, file, facts);
         return true;
     }
     ecs::extract(doc, file, facts) || iam::extract(doc, file, facts)

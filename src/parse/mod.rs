@@ -3,8 +3,10 @@
 //! Every error carries the position it was found at, so the CLI can print
 //! `file:line:col: message`.
 
+pub mod dockerfile;
 pub mod json;
 pub mod node;
+pub mod substitute;
 pub mod yaml;
 
 pub use node::{Entry, Node, Pos, Value};

@@ -24,6 +24,7 @@ pub fn render(report: &Report) -> String {
             "workloads": report.stats.workloads,
             "containers": report.stats.containers,
             "policy_statements": report.stats.policy_statements,
+            "images": report.stats.images,
             "findings": report.findings.len(),
             "by_severity": by_severity,
             "by_rule": count_by_rule(report),

@@ -60,18 +60,21 @@ pub fn render(report: &Report, style: Style) -> String {
             .into_iter()
             .map(|(s, n)| format!("{n} {}", s.as_str()))
             .collect();
-        let _ = writeln!(
-            out,
-            "{} findings: {}",
-            report.findings.len(),
-            counts.join(", ")
-        );
+        let n = report.findings.len();
+        let noun = if n == 1 { "finding" } else { "findings" };
+        let _ = writeln!(out, "{n} {noun}: {}", counts.join(", "));
     }
     let s = &report.stats;
     let _ = writeln!(
         out,
-        "Files: {} scanned, {} skipped, {} failed · {} workloads, {} containers, {} policy statements",
-        s.files_scanned, s.files_skipped, s.files_failed, s.workloads, s.containers, s.policy_statements
+        "Files: {} scanned, {} skipped, {} failed · {} workloads, {} containers, {} images, {} policy statements",
+        s.files_scanned,
+        s.files_skipped,
+        s.files_failed,
+        s.workloads,
+        s.containers,
+        s.images,
+        s.policy_statements
     );
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Could not scan", style));

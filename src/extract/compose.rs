@@ -1,0 +1,526 @@
+//! docker-compose files → workload and container facts, one workload per service.
+//!
+//! Reads `volumes` in the short (`src:dst:mode`) and long syntax, named volumes that the
+//! top-level `volumes` binds to a host folder (`driver_opts: {o: bind, device: …}`),
+//! `devices`, `volumes_from`, `user`, `read_only`, `privileged`, `cap_add`,
+//! `security_opt`, and `network_mode`/`pid`/`ipc: host`. Values go through compose's
+//! `${VAR:-default}` interpolation first: a written default is the value, a variable
+//! with none is unknown (the shell or `.env` supplies it).
+
+use super::container::{self as shared, Borrow, MountSpec};
+use crate::facts::{Container, Facts, HostMount, Locs, Tri, Workload};
+use crate::parse::substitute::{self, Lookup, Syntax};
+use crate::parse::{Node, Pos};
+
+const COMPOSE: Syntax = Syntax {
+    escape: None,
+    dollar_dollar: true,
+};
+
+/// Whether a document is a compose file: a `services` mapping of services that have an
+/// `image`, a `build` or an `extends`.
+pub fn is_compose(doc: &Node) -> bool {
+    let Some(services) = doc.get("services").filter(|s| s.is_map()) else {
+        return false;
+    };
+    let entries = services.entries();
+    !entries.is_empty()
+        && entries
+            .iter()
+            .all(|e| e.value.is_map() || e.value.value == crate::parse::Value::Null)
+        && entries.iter().any(|e| {
+            ["image", "build", "extends"]
+                .iter()
+                .any(|k| e.value.get(k).is_some())
+        })
+}
+
+/// Extracts every service of a compose file.
+pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
+    let Some(services) = doc.get("services") else {
+        return;
+    };
+    let named_volumes = doc.get("volumes");
+    let first_new = facts.containers.len();
+    let mut borrows = Vec::new();
+    let names: Vec<&str> = services.entries().iter().map(|e| e.key.as_str()).collect();
+    for (index, entry) in services.entries().iter().enumerate() {
+        let service = &entry.value;
+        let w = workload(&entry.key, service, file, entry.key_pos);
+        facts
+            .containers
+            .push(container(&entry.key, service, named_volumes, &w));
+        facts.workloads.push(w);
+        for from in service
+            .get("volumes_from")
+            .map(Node::items)
+            .unwrap_or_default()
+        {
+            let Some(text) = from.scalar_text() else {
+                continue;
+            };
+            // `service[:ro]`; `container:name[:ro]` names a container outside the file.
+            let mut parts = text.split(':');
+            let source = parts.next().unwrap_or_default();
+            if let Some(lender) = names.iter().position(|n| *n == source) {
+                borrows.push(Borrow {
+                    borrower: index,
+                    lender,
+                    read_only: parts.any(|p| p == "ro"),
+                });
+            }
+        }
+    }
+    shared::borrow_mounts(&mut facts.containers[first_new..], &borrows);
+}
+
+/// Compose interpolation of a scalar: `None` when it depends on an unset variable.
+fn interpolate(node: &Node) -> Option<String> {
+    let text = node.scalar_text()?;
+    substitute::substitute(&text, COMPOSE, &|_| Lookup::Unknown)
+}
+
+fn workload(name: &str, service: &Node, file: &str, pos: Pos) -> Workload {
+    let mut locs = Locs::new();
+    let mut host = |key: &str, field: &'static str| -> (Option<String>, bool) {
+        let Some(e) = service.entry(key) else {
+            return (None, false);
+        };
+        let value = interpolate(&e.value);
+        let is_host = value.as_deref() == Some("host");
+        if is_host {
+            locs.insert(field, e.key_pos);
+        }
+        (value, is_host)
+    };
+    let (network_mode, host_network) = host("network_mode", "host_network");
+    let (_, host_pid) = host("pid", "host_pid");
+    let (_, host_ipc) = host("ipc", "host_ipc");
+    Workload {
+        resource: format!("compose service {name}"),
+        platform: "compose",
+        kind: "Service".into(),
+        name: name.to_string(),
+        namespace: None,
+        service_account: None,
+        labels: Default::default(),
+        host_network,
+        host_pid,
+        host_ipc,
+        network_mode,
+        task_role: None,
+        execution_role: None,
+        file: file.to_string(),
+        loc: pos,
+        locs,
+    }
+}
+
+/// A boolean, also when written as a string (compose accepts `"true"`).
+fn as_bool(node: &Node) -> Option<bool> {
+    node.as_bool()
+        .or_else(|| match interpolate(node)?.to_ascii_lowercase().as_str() {
+            "true" | "yes" => Some(true),
+            "false" | "no" => Some(false),
+            _ => None,
+        })
+}
+
+fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workload) -> Container {
+    let mut locs = Locs::new();
+    let mut key = |k: &str, fields: &[&'static str]| -> Option<&Node> {
+        let e = service.entry(k)?;
+        for f in fields {
+            locs.insert(f, e.key_pos);
+        }
+        Some(&e.value)
+    };
+    let user_node = key("user", &["run_as_user", "user_setting"]);
+    let privileged = key("privileged", &["privileged"]).and_then(as_bool);
+    let read_only = key("read_only", &["read_only_root_filesystem"]).and_then(as_bool);
+    let caps = key("cap_add", &["capabilities_added", "dangerous_capabilities"]);
+    let security_opt = service.entry("security_opt");
+
+    let user_written = user_node.and_then(Node::scalar_text);
+    let user = user_node.map(interpolate);
+    let (runs_as_root, run_as_user, root_unknown_reason) = match &user {
+        None => (
+            Tri::Unknown,
+            None,
+            Some("no `user` is set, so the image's USER decides".to_string()),
+        ),
+        Some(None) => (
+            Tri::Unknown,
+            None,
+            Some(format!(
+                "`user: {}` comes from the environment",
+                user_written.as_deref().unwrap_or_default()
+            )),
+        ),
+        Some(Some(u)) => {
+            let (tri, uid) = shared::parse_user(u);
+            let reason = (tri == Tri::Unknown).then(|| "`user` is empty".to_string());
+            (tri, uid, reason)
+        }
+    };
+    let run_as_group = user
+        .clone()
+        .flatten()
+        .and_then(|u| u.split_once(':')?.1.trim().parse().ok());
+
+    let capabilities_added: Vec<String> = caps
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(interpolate)
+        .map(|c| shared::normalize_capability(&c))
+        .collect();
+    let no_new_privileges = security_opt
+        .map(|e| e.value.items())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(interpolate)
+        .any(|o| {
+            let o = o.replace('=', ":");
+            o == "no-new-privileges" || o == "no-new-privileges:true"
+        });
+    if no_new_privileges {
+        if let Some(e) = security_opt {
+            locs.insert("allow_privilege_escalation", e.key_pos);
+        }
+    }
+    if let Some(e) = service.entry("image") {
+        locs.insert("image", e.key_pos);
+    }
+    Container {
+        resource: w.resource.clone(),
+        platform: "compose",
+        name: name.to_string(),
+        container_type: "container",
+        image: service.get("image").and_then(interpolate),
+        privileged,
+        allow_privilege_escalation: no_new_privileges.then_some(false),
+        read_only_root_filesystem: read_only,
+        user_setting: user_written.map(|u| format!("user: {u}")),
+        root_unknown_reason,
+        run_as_user,
+        run_as_group,
+        run_as_non_root: None,
+        runs_as_root,
+        dangerous_capabilities: shared::dangerous(&capabilities_added),
+        capabilities_added,
+        host_network: w.host_network,
+        host_pid: w.host_pid,
+        host_ipc: w.host_ipc,
+        mounts: host_mounts(name, service, named_volumes, w),
+        file: w.file.clone(),
+        loc: w.loc,
+        locs,
+    }
+}
+
+/// A volume entry reduced to what matters: where it comes from on the host.
+struct Bind {
+    volume: String,
+    host_path: String,
+    host_pos: Pos,
+    mount_path: String,
+    mount_pos: Option<Pos>,
+    read_only: bool,
+}
+
+fn host_mounts(
+    name: &str,
+    service: &Node,
+    named_volumes: Option<&Node>,
+    w: &Workload,
+) -> Vec<HostMount> {
+    let mut binds = Vec::new();
+    for v in service.get("volumes").map(Node::items).unwrap_or_default() {
+        let bind = if v.is_map() {
+            long_volume(v, named_volumes)
+        } else {
+            short_volume(v, named_volumes)
+        };
+        binds.extend(bind);
+    }
+    for d in service.get("devices").map(Node::items).unwrap_or_default() {
+        let Some(text) = interpolate(d) else { continue };
+        let (host, rest) = split_host(&text);
+        let target = rest.split(':').next().filter(|t| !t.is_empty());
+        binds.push(Bind {
+            volume: "device".into(),
+            mount_path: target.unwrap_or(host).to_string(),
+            host_path: host.to_string(),
+            host_pos: d.pos,
+            mount_pos: None,
+            read_only: false,
+        });
+    }
+    binds
+        .into_iter()
+        .map(|b| {
+            shared::host_mount(MountSpec {
+                resource: &w.resource,
+                container: name,
+                volume: b.volume,
+                host_path: b.host_path,
+                mount_path: b.mount_path,
+                read_only: b.read_only,
+                file: &w.file,
+                host_pos: b.host_pos,
+                mount_pos: b.mount_pos,
+            })
+        })
+        .collect()
+}
+
+/// `SRC:DST[:MODE]`: SRC is a host path when it starts with `/`, `.`, `~` or a drive
+/// letter; otherwise it names a volume. A lone `DST` is an anonymous volume.
+fn short_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
+    let text = interpolate(v)?;
+    let (source, rest) = split_host(&text);
+    if rest.is_empty() {
+        return None;
+    }
+    let (target, mode) = split_host(rest);
+    let target = target.to_string();
+    let read_only = mode.split(',').any(|m| m == "ro");
+    let (volume, host_path, host_pos) = if is_path(source) {
+        (source.to_string(), source.to_string(), v.pos)
+    } else {
+        let (path, pos) = named_bind(source, named_volumes)?;
+        (source.to_string(), path, pos)
+    };
+    Some(Bind {
+        volume,
+        host_path,
+        host_pos,
+        mount_path: target,
+        mount_pos: None,
+        read_only,
+    })
+}
+
+/// `{type: bind|volume, source, target, read_only}`.
+fn long_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
+    let kind = v.get("type").and_then(interpolate);
+    let source_node = v.get("source")?;
+    let source = interpolate(source_node)?;
+    let (volume, host_path, host_pos) = match kind.as_deref() {
+        Some("bind") => (source.clone(), source, source_node.pos),
+        Some("volume") | None => {
+            let (path, pos) = named_bind(&source, named_volumes)?;
+            (source, path, pos)
+        }
+        _ => return None,
+    };
+    Some(Bind {
+        volume,
+        host_path,
+        host_pos,
+        mount_path: v.get("target").and_then(interpolate).unwrap_or_default(),
+        mount_pos: v.entry("target").map(|e| e.key_pos),
+        read_only: v.get("read_only").and_then(as_bool).unwrap_or(false),
+    })
+}
+
+/// The host folder a named volume binds (`driver: local`, `driver_opts.o: bind`).
+fn named_bind(name: &str, named_volumes: Option<&Node>) -> Option<(String, Pos)> {
+    let volume = named_volumes?.get(name)?;
+    let driver = volume.get("driver").and_then(interpolate);
+    if driver.as_deref().is_some_and(|d| d != "local") {
+        return None;
+    }
+    let opts = volume.get("driver_opts")?;
+    let bind = opts.get("o").and_then(interpolate).is_some_and(|o| {
+        o.split(',')
+            .any(|x| x.trim() == "bind" || x.trim() == "rbind")
+    });
+    let device = opts.get("device")?;
+    bind.then(|| Some((interpolate(device)?, device.pos)))
+        .flatten()
+}
+
+/// Splits `PATH:REST` where PATH may be a Windows path (`C:\data`, `\\.\pipe\x`).
+fn split_host(text: &str) -> (&str, &str) {
+    let b = text.as_bytes();
+    let skip = if b.len() > 2
+        && b[0].is_ascii_alphabetic()
+        && b[1] == b':'
+        && matches!(b[2], b'\\' | b'/')
+    {
+        2
+    } else {
+        0
+    };
+    match text[skip..].find(':') {
+        Some(i) => (&text[..skip + i], &text[skip + i + 1..]),
+        None => (text, ""),
+    }
+}
+
+fn is_path(source: &str) -> bool {
+    source.starts_with(['/', '.', '~', '\\']) || (source.len() > 2 && source.as_bytes()[1] == b':')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::yaml;
+
+    fn facts(text: &str) -> Facts {
+        let mut facts = Facts::default();
+        let docs = yaml::parse(text).unwrap();
+        assert!(is_compose(&docs[0]));
+        extract(&docs[0], "compose.yaml", &mut facts);
+        facts
+    }
+
+    const FILE: &str = "\
+services:
+  agent:
+    image: portainer/agent:2.19
+    user: root
+    privileged: true
+    network_mode: host
+    pid: host
+    cap_add: [SYS_ADMIN, net_bind_service]
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock:ro
+      - ./config:/config
+      - data:/data
+      - logs:/logs
+      - /scratch
+      - type: bind
+        source: /etc
+        target: /host/etc
+        read_only: true
+    devices:
+      - /dev/fuse:/dev/fuse:rwm
+  web:
+    image: nginx:${NGINX_TAG:-1.27}
+    user: \"${UID}:${GID}\"
+    read_only: true
+    security_opt: [\"no-new-privileges:true\"]
+    volumes_from: [agent:ro]
+  job:
+    build: .
+    user: \"10001:10001\"
+    ipc: host
+volumes:
+  data: {}
+  logs:
+    driver: local
+    driver_opts: {type: none, o: bind, device: /var/log}
+";
+
+    #[test]
+    fn services_become_workloads() {
+        let f = facts(FILE);
+        let names: Vec<_> = f.workloads.iter().map(|w| w.resource.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "compose service agent",
+                "compose service web",
+                "compose service job"
+            ]
+        );
+        let agent = &f.workloads[0];
+        assert!(agent.host_network && agent.host_pid && !agent.host_ipc);
+        assert_eq!(agent.locs["host_network"].line, 6);
+        assert!(f.workloads[2].host_ipc);
+    }
+
+    #[test]
+    fn container_settings_and_users() {
+        let f = facts(FILE);
+        let [agent, web, job] = &f.containers[..] else {
+            panic!()
+        };
+        assert_eq!(agent.runs_as_root, Tri::Yes);
+        assert_eq!(agent.locs["run_as_user"].line, 4);
+        assert_eq!(agent.privileged, Some(true));
+        assert_eq!(agent.dangerous_capabilities, ["SYS_ADMIN"]);
+        assert_eq!(web.runs_as_root, Tri::Unknown);
+        assert!(web
+            .root_unknown_reason
+            .as_deref()
+            .unwrap()
+            .contains("environment"));
+        assert_eq!(web.image.as_deref(), Some("nginx:1.27"));
+        assert_eq!(web.read_only_root_filesystem, Some(true));
+        assert_eq!(web.allow_privilege_escalation, Some(false));
+        assert_eq!((job.runs_as_root, job.run_as_group), (Tri::No, Some(10001)));
+    }
+
+    #[test]
+    fn volumes_in_every_syntax() {
+        let f = facts(FILE);
+        let agent = &f.containers[0];
+        let mounts: Vec<_> = agent
+            .mounts
+            .iter()
+            .map(|m| (m.host_path.as_str(), m.mount_path.as_str(), m.read_only))
+            .collect();
+        assert_eq!(
+            mounts,
+            [
+                ("/var/run/docker.sock", "/var/run/docker.sock", true),
+                ("./config", "/config", false),
+                ("/var/log", "/logs", false),
+                ("/etc", "/host/etc", true),
+                ("/dev/fuse", "/dev/fuse", false),
+            ]
+        );
+        assert!(agent.mounts[0].runtime_socket);
+        assert_eq!(agent.mounts[0].loc.line, 10);
+        assert!(
+            !agent.mounts[1].sensitive,
+            "a project folder is not the host's"
+        );
+        assert_eq!(
+            agent.mounts[2].loc.line, 35,
+            "points at the volume's device"
+        );
+        assert_eq!(agent.mounts[3].loc.line, 16);
+    }
+
+    #[test]
+    fn volumes_from_borrows_mounts() {
+        let f = facts(FILE);
+        let web = &f.containers[1];
+        assert_eq!(web.mounts.len(), 5);
+        assert!(web
+            .mounts
+            .iter()
+            .all(|m| m.read_only && m.container == "web"));
+    }
+
+    #[test]
+    fn windows_paths_and_the_docker_pipe() {
+        let f = facts(
+            "services:\n  a:\n    image: x\n    volumes:\n      - \\\\.\\pipe\\docker_engine:\\\\.\\pipe\\docker_engine\n      - C:\\data:C:\\data\n",
+        );
+        let m = &f.containers[0].mounts;
+        assert_eq!(m[0].host_path, r"\\.\pipe\docker_engine");
+        assert!(m[0].runtime_socket);
+        assert_eq!(
+            (m[1].host_path.as_str(), m[1].mount_path.as_str()),
+            (r"C:\data", r"C:\data")
+        );
+    }
+
+    #[test]
+    fn what_is_not_a_compose_file() {
+        for text in [
+            "services: [a, b]\n",
+            "services: {}\n",
+            "services:\n  a: {ports: [80]}\n",
+            "name: x\n",
+        ] {
+            assert!(!is_compose(&yaml::parse(text).unwrap()[0]), "{text}");
+        }
+    }
+}

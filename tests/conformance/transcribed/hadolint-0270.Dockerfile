@@ -1,0 +1,6 @@
+FROM debian:bookworm AS builder
+USER root
+RUN make
+
+FROM alpine:3.20
+USER daemon
