@@ -112,6 +112,18 @@ enum Outcome {
 /// Runs the whole pipeline. Fails only when the policies cannot be evaluated;
 /// unreadable inputs are reported in [`Report::errors`].
 pub fn scan(opts: &ScanOptions) -> anyhow::Result<Report> {
+    // Parsers recurse up to their nesting limits; rayon's default 2 MiB worker stacks
+    // are too small for that in debug builds, so workers get the main thread's 8 MiB.
+    rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK_BYTES)
+        .build()?
+        .install(|| scan_in_pool(opts))
+}
+
+/// Stack size of the scanning threads.
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let found = discover::discover(&opts.paths);
     let mut report = Report::default();
     for p in found.errors {

@@ -4,12 +4,13 @@
 //! `file:line:col: message`.
 
 pub mod dockerfile;
+pub mod hcl;
 pub mod json;
 pub mod node;
 pub mod substitute;
 pub mod yaml;
 
-pub use node::{Entry, Node, Pos, Value};
+pub use node::{Entry, LineIndex, Node, Pos, Value};
 
 /// Why a file could not be read as text or parsed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

@@ -53,6 +53,9 @@ pub enum Value {
     Seq(Vec<Node>),
     /// A mapping / object, in source order.
     Map(Vec<Entry>),
+    /// A value the input leaves open: a Terraform variable without value, an attribute
+    /// known only after apply. Never read as safe or as guilty.
+    Unknown,
 }
 
 /// One key/value pair of a mapping.
@@ -129,6 +132,11 @@ impl Node {
             Value::Map(entries) => entries,
             _ => &[],
         }
+    }
+
+    /// Whether the value is unknown.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.value, Value::Unknown)
     }
 
     /// Whether this is a mapping.

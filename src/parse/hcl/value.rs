@@ -1,0 +1,196 @@
+//! Values of Terraform expressions, with where they were written.
+
+use crate::parse::{Entry, Node, Pos, Value};
+use std::collections::BTreeMap;
+
+/// Which source file a value was written in (an index into the module's files).
+pub type FileId = u32;
+
+/// A value and the place that wrote it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct V {
+    /// Where the expression (or the literal key inside a decoded document) is.
+    pub pos: Pos,
+    /// The file `pos` is in.
+    pub file: FileId,
+    /// The value.
+    pub val: Val,
+}
+
+/// A Terraform value. Objects and maps are one kind, lists, tuples and sets another: the
+/// policies read values, not types.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Val {
+    /// `null`.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// A number.
+    Num(f64),
+    /// A string.
+    Str(String),
+    /// A string produced by encoding a value (`jsonencode`, a JSON heredoc, `file()` of a
+    /// JSON file): the decoded document is kept with its positions, so a policy built
+    /// with `jsonencode` points at its own lines. The text is `None` when part of the
+    /// document is unknown.
+    Encoded(Option<String>, Box<V>),
+    /// A list, tuple or set.
+    List(Vec<V>),
+    /// An object or map: keys in lexical order, as Terraform iterates them, with the
+    /// position of each key.
+    Map(BTreeMap<String, (Pos, V)>),
+    /// Not knowable without providers or apply.
+    Unknown,
+}
+
+impl V {
+    /// A value at a position.
+    pub fn new(pos: Pos, file: FileId, val: Val) -> Self {
+        V { pos, file, val }
+    }
+
+    /// Whether the value, or anything inside it, is unknown.
+    pub fn has_unknown(&self) -> bool {
+        match &self.val {
+            Val::Unknown => true,
+            Val::List(items) => items.iter().any(V::has_unknown),
+            Val::Map(m) => m.values().any(|(_, v)| v.has_unknown()),
+            Val::Encoded(text, _) => text.is_none(),
+            _ => false,
+        }
+    }
+
+    /// The string, for strings and encoded strings with known text.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.val {
+            Val::Str(s) => Some(s),
+            Val::Encoded(Some(s), _) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Converts to a [`Node`] for the extractors. Positions from another file than
+    /// `file` are replaced by the nearest enclosing position in `file` (a value that a
+    /// variable in `variables.tf` supplies is reported where it is used). Encoded
+    /// strings become their decoded document: extractors read a policy or container
+    /// definitions as a document, whether written as JSON text or not.
+    pub fn to_node(&self, file: FileId, fallback: Pos) -> Node {
+        let pos = if self.file == file {
+            self.pos
+        } else {
+            fallback
+        };
+        let value = match &self.val {
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Num(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::Int(*n as i64),
+            Val::Num(n) => Value::Float(*n),
+            Val::Str(s) => Value::Str(s.clone()),
+            Val::Encoded(_, doc) => return doc.to_node(file, pos),
+            Val::List(items) => Value::Seq(items.iter().map(|i| i.to_node(file, pos)).collect()),
+            Val::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, (kpos, v))| Entry {
+                        key: k.clone(),
+                        key_pos: if v.file == file { *kpos } else { pos },
+                        value: v.to_node(file, pos),
+                    })
+                    .collect(),
+            ),
+            Val::Unknown => Value::Unknown,
+        };
+        Node::new(pos, value)
+    }
+
+    /// A value from a parsed JSON or YAML node (a `file()`d document, a heredoc), with
+    /// positions moved by `offset` lines.
+    pub fn from_node(node: &Node, file: FileId, line_offset: u32) -> V {
+        let pos = Pos::new(node.pos.line + line_offset, node.pos.column);
+        let val = match &node.value {
+            Value::Null => Val::Null,
+            Value::Bool(b) => Val::Bool(*b),
+            Value::Int(i) => Val::Num(*i as f64),
+            Value::Float(f) => Val::Num(*f),
+            Value::Str(s) => Val::Str(s.clone()),
+            Value::Seq(items) => Val::List(
+                items
+                    .iter()
+                    .map(|i| V::from_node(i, file, line_offset))
+                    .collect(),
+            ),
+            Value::Map(entries) => Val::Map(
+                entries
+                    .iter()
+                    .map(|e| {
+                        let kpos = Pos::new(e.key_pos.line + line_offset, e.key_pos.column);
+                        (
+                            e.key.clone(),
+                            (kpos, V::from_node(&e.value, file, line_offset)),
+                        )
+                    })
+                    .collect(),
+            ),
+            Value::Unknown => Val::Unknown,
+        };
+        V::new(pos, file, val)
+    }
+
+    /// The type name Terraform would print, for error messages.
+    pub fn type_name(&self) -> &'static str {
+        match &self.val {
+            Val::Null => "null",
+            Val::Bool(_) => "bool",
+            Val::Num(_) => "number",
+            Val::Str(_) | Val::Encoded(..) => "string",
+            Val::List(_) => "list",
+            Val::Map(_) => "object",
+            Val::Unknown => "unknown",
+        }
+    }
+}
+
+/// Formats a number the way Terraform prints it (`3`, not `3.0`).
+pub fn format_num(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_positions_fall_back_to_the_use() {
+        let inner = V::new(Pos::new(9, 9), 1, Val::Str("x".into()));
+        let list = V::new(Pos::new(3, 5), 0, Val::List(vec![inner]));
+        let node = list.to_node(0, Pos::new(1, 1));
+        assert_eq!(node.pos, Pos::new(3, 5));
+        assert_eq!(node.items()[0].pos, Pos::new(3, 5));
+        let node = list.to_node(1, Pos::new(1, 1));
+        assert_eq!(node.pos, Pos::new(1, 1));
+        assert_eq!(node.items()[0].pos, Pos::new(9, 9));
+    }
+
+    #[test]
+    fn encoded_strings_become_documents() {
+        let doc = V::new(
+            Pos::new(4, 3),
+            0,
+            Val::Map(BTreeMap::from([(
+                "Action".to_string(),
+                (
+                    Pos::new(5, 5),
+                    V::new(Pos::new(5, 15), 0, Val::Str("*".into())),
+                ),
+            )])),
+        );
+        let s = V::new(Pos::new(4, 1), 0, Val::Encoded(None, Box::new(doc)));
+        let n = s.to_node(0, Pos::new(1, 1));
+        assert_eq!(n.entry("Action").unwrap().key_pos, Pos::new(5, 5));
+        assert_eq!(format_num(3.0), "3");
+        assert_eq!(format_num(0.5), "0.5");
+    }
+}
