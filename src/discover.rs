@@ -20,6 +20,8 @@ pub enum Format {
     Json,
     /// A Dockerfile (or Containerfile).
     Dockerfile,
+    /// A Terraform `.tf` file (read with the rest of its folder's module).
+    Terraform,
 }
 
 /// A file to scan.
@@ -67,6 +69,7 @@ pub fn format_of(path: &Path) -> Option<Format> {
     match ext.as_str() {
         "yaml" | "yml" => Some(Format::Yaml),
         "json" => Some(Format::Json),
+        "tf" => Some(Format::Terraform),
         _ => None,
     }
 }

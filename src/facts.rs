@@ -26,6 +26,8 @@ pub struct Facts {
     pub policy_attachments: Vec<PolicyAttachment>,
     /// Images that Dockerfiles build.
     pub images: Vec<Image>,
+    /// Instance metadata settings of EC2 instances and launch templates.
+    pub instances: Vec<InstanceMetadata>,
 }
 
 impl Facts {
@@ -36,6 +38,7 @@ impl Facts {
         self.iam_statements.extend(other.iam_statements);
         self.policy_attachments.extend(other.policy_attachments);
         self.images.extend(other.images);
+        self.instances.extend(other.instances);
     }
 }
 
@@ -211,7 +214,10 @@ pub struct IamStatement {
     pub not_resources: Vec<String>,
     /// Principals as `TYPE:value` (`*` alone for `"Principal": "*"`).
     pub principals: Vec<String>,
-    /// An Allow to every principal (`*` or `AWS: *`).
+    /// `NotPrincipal` entries, the same way: an Allow with them reaches everyone else.
+    pub not_principals: Vec<String>,
+    /// An Allow to every principal (`*`, `AWS: *`, or a `NotPrincipal` that does not list
+    /// everyone).
     pub public: bool,
     /// Condition keys used, e.g. `aws:SourceVpce`.
     pub condition_keys: Vec<String>,
@@ -253,7 +259,7 @@ pub struct DynamoGrant {
     /// The statement's resources cover every table (`*`, `table/*`, an account-wide wildcard,
     /// or a `NotResource` that leaves tables in).
     pub every_table: bool,
-    /// `all 57 DynamoDB actions` or the action names, for messages.
+    /// `all 79 DynamoDB actions` or the action names, for messages.
     pub summary: String,
     /// The modifying actions as a list, for messages.
     pub modifying_summary: String,
@@ -316,5 +322,36 @@ pub struct Image {
     /// Position of the stage's `FROM`.
     pub loc: Pos,
     /// `user`: position of the deciding `USER` instruction.
+    pub locs: Locs,
+}
+
+/// How an EC2 instance, launch template or launch configuration answers the instance
+/// metadata service (169.254.169.254), from its `metadata_options`.
+#[derive(Clone, Debug, Serialize)]
+pub struct InstanceMetadata {
+    /// The resource address, e.g. `aws_launch_template.nodes`.
+    pub resource: String,
+    /// The resource type (`aws_instance`, `aws_launch_template`, `aws_launch_configuration`).
+    pub kind: String,
+    /// A `metadata_options` block is written.
+    pub metadata_options: bool,
+    /// `http_endpoint` as written (`enabled`, `disabled`), when set.
+    pub http_endpoint: Option<String>,
+    /// `http_tokens` as written (`optional`, `required`), when set.
+    pub http_tokens: Option<String>,
+    /// `http_put_response_hop_limit`, when set.
+    pub hop_limit: Option<i64>,
+    /// `yes`: the endpoint is on and `http_tokens` is not `required` (unset means
+    /// `optional`); `no`: tokens required or the endpoint disabled; `unknown`: a value
+    /// breakout cannot evaluate decides.
+    pub imdsv1_allowed: Tri,
+    /// `yes`: the endpoint is on and the hop limit is above 1, so a container behind the
+    /// host's network stack reaches IMDS; unset means 1.
+    pub hop_limit_above_one: Tri,
+    /// File the resource is in.
+    pub file: String,
+    /// Position of the resource.
+    pub loc: Pos,
+    /// `metadata_options`, `http_tokens`, `http_endpoint`, `hop_limit`: their keys.
     pub locs: Locs,
 }

@@ -34,6 +34,8 @@ pub struct ScanOptions {
     /// The Dockerfile build stage that becomes the image (`docker build --target`);
     /// files without that stage use their last stage.
     pub docker_target: Option<String>,
+    /// Terraform variable values for root modules (`--var`, `--var-file`).
+    pub terraform: extract::terraform::Inputs,
 }
 
 /// An input that could not be read or parsed.
@@ -100,6 +102,9 @@ pub struct Report {
     pub stats: Stats,
     /// The facts the policies were evaluated over.
     pub facts: Facts,
+    /// Terraform module calls that were not followed (remote sources, outside the
+    /// scanned folder), as `file: module.name (source): why`.
+    pub modules_not_scanned: Vec<String>,
 }
 
 /// What became of one file.
@@ -140,12 +145,21 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
             reason: p.message,
         });
     }
-    let outcomes: Vec<(String, Outcome)> = found
+    let (terraform, files): (Vec<Candidate>, Vec<Candidate>) = found
         .files
+        .into_iter()
+        .partition(|c| c.format == Some(Format::Terraform));
+    let outcomes: Vec<(String, Outcome)> = files
         .par_iter()
         .map(|c| (display_name(c), scan_file(c, opts)))
         .collect();
     let mut per_file: Vec<Facts> = Vec::new();
+    let tf_files = terraform.len();
+    for module in scan_terraform(&terraform, opts) {
+        report.errors.extend(module.errors);
+        report.modules_not_scanned.extend(module.unscanned_modules);
+        per_file.push(module.facts);
+    }
     for (file, outcome) in outcomes {
         match outcome {
             Outcome::Facts(f) => per_file.push(f),
@@ -153,7 +167,9 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
             Outcome::Failed(e) => report.errors.push(e),
         }
     }
-    report.stats.files_scanned = per_file.len();
+    report.stats.files_scanned = per_file.len() - tf_files.min(per_file.len()) + tf_files;
+    report.modules_not_scanned.sort();
+    report.modules_not_scanned.dedup();
     // Policies select within a file's facts: evaluating file by file, in parallel,
     // keeps only one file's JSON form alive per thread.
     let findings: Vec<Vec<Finding>> = per_file
@@ -186,6 +202,86 @@ fn display_name(c: &Candidate) -> String {
     }
 }
 
+/// Scans the Terraform files: each folder is a module, evaluated as a root unless
+/// another scanned module calls it (then its resources are reported through the
+/// caller, with `module.` addresses).
+fn scan_terraform(files: &[Candidate], opts: &ScanOptions) -> Vec<extract::terraform::Outcome> {
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+    let roots: Vec<PathBuf> = opts
+        .paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .map(|p| {
+            let dir = if p.is_dir() {
+                p.clone()
+            } else {
+                p.parent().map_or_else(
+                    || PathBuf::from("."),
+                    |d| {
+                        if d.as_os_str().is_empty() {
+                            PathBuf::from(".")
+                        } else {
+                            d.to_path_buf()
+                        }
+                    },
+                )
+            };
+            dir.canonicalize().unwrap_or(dir)
+        })
+        .collect();
+    // Files named on the command line limit what their folder reports.
+    let mut by_dir: BTreeMap<PathBuf, (Vec<PathBuf>, bool)> = BTreeMap::new();
+    for c in files {
+        let dir = c.path.parent().map_or_else(
+            || PathBuf::from("."),
+            |d| {
+                if d.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    d.to_path_buf()
+                }
+            },
+        );
+        let named = opts.paths.contains(&c.path);
+        let entry = by_dir.entry(dir).or_default();
+        entry.0.push(c.path.clone());
+        entry.1 |= !named;
+    }
+    let jobs: Vec<(PathBuf, Vec<PathBuf>, bool)> = by_dir
+        .into_iter()
+        .map(|(dir, (paths, walked))| (dir, paths, walked))
+        .collect();
+    let mut outcomes: Vec<(PathBuf, extract::terraform::Outcome)> = jobs
+        .par_iter()
+        .map(|(dir, paths, walked)| {
+            let canonical = dir.canonicalize().unwrap_or_else(|_| dir.clone());
+            let root = roots
+                .iter()
+                .filter(|r| canonical.starts_with(r))
+                .max_by_key(|r| r.as_os_str().len())
+                .cloned()
+                .unwrap_or_else(|| canonical.clone());
+            let named = (!walked).then_some(paths.as_slice());
+            let out = extract::terraform::scan_root(dir, named, &root, &opts.terraform);
+            (canonical, out)
+        })
+        .collect();
+    // A module another scanned module calls is reported through its caller (a pair
+    // that call each other both stay roots).
+    let loaded: Vec<(PathBuf, Vec<PathBuf>)> = outcomes
+        .iter()
+        .map(|(d, o)| (d.clone(), o.loaded_dirs.clone()))
+        .collect();
+    let mut keep = loaded.iter().map(|(x, xl)| {
+        !loaded
+            .iter()
+            .any(|(y, yl)| y != x && yl.contains(x) && !xl.contains(y))
+    });
+    outcomes.retain(|_| keep.next().unwrap_or(true));
+    outcomes.into_iter().map(|(_, o)| o).collect()
+}
+
 /// Reads, parses and extracts one file.
 fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     let file = display_name(c);
@@ -212,6 +308,8 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     let docs: Result<Vec<Node>, ParseError> = match format {
         Format::Yaml => parse::yaml::parse(text),
         Format::Json => parse::json::parse(text).map(|n| vec![n]),
+        // Terraform files are scanned by folder (`scan_terraform`), never one by one.
+        Format::Terraform => return Outcome::Skipped("Terraform file outside a module".into()),
         Format::Dockerfile => {
             if !parse::dockerfile::looks_like_dockerfile(text) {
                 return Outcome::Skipped("no FROM instruction: not a Dockerfile".into());
@@ -274,4 +372,18 @@ fn read_limited(c: &Candidate) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(buf)
+}
+
+/// Reads a file as text within the size limit (BOM stripped, binary and invalid UTF-8
+/// refused with their position), for loaders that read files themselves (Terraform
+/// modules, `file()`).
+pub(crate) fn read_text(path: &std::path::Path) -> Result<String, (Option<parse::Pos>, String)> {
+    let candidate = Candidate {
+        path: path.to_path_buf(),
+        format: None,
+    };
+    let bytes = read_limited(&candidate).map_err(|m| (None, m))?;
+    parse::decode_text(&bytes)
+        .map(str::to_string)
+        .map_err(|e| (e.pos, e.message))
 }

@@ -67,6 +67,22 @@ struct ScanArgs {
     /// (Dockerfiles without it are judged by their last stage).
     #[arg(long, value_name = "STAGE")]
     target: Option<String>,
+    /// A Terraform variable for root modules, as `terraform -var` (repeatable).
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
+    vars: Vec<(String, String)>,
+    /// A Terraform variable file for root modules, as `terraform -var-file` (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    var_files: Vec<PathBuf>,
+}
+
+/// `NAME=VALUE` for `--var`.
+fn parse_var(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{s}`: expected NAME=VALUE")),
+    }
 }
 
 fn main() -> ExitCode {
@@ -126,6 +142,10 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         paths: args.paths,
         policies,
         docker_target: args.target,
+        terraform: breakout::extract::terraform::Inputs {
+            var_files: args.var_files,
+            vars: args.vars,
+        },
     };
     let report = breakout::scan(&opts)?;
     for e in &report.errors {
@@ -160,17 +180,7 @@ fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result
     let all = load_policies(dir.as_ref())?;
     let mut out = String::new();
     match action {
-        None => {
-            for p in &all {
-                out.push_str(&format!(
-                    "{:<8} {:<9} {:<28} {}\n",
-                    p.id,
-                    p.severity.as_str(),
-                    p.slug,
-                    p.title
-                ));
-            }
-        }
+        None => out.push_str(&catalog(&all)),
         Some(PoliciesAction::Show { id }) => {
             let Some(p) = all.iter().find(|p| p.is_named(&id)) else {
                 bail!("unknown rule `{id}` (see `breakout policies`)");
@@ -196,6 +206,26 @@ fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result
     }
     let _ = std::io::stdout().lock().write_all(out.as_bytes());
     Ok(ExitCode::SUCCESS)
+}
+
+/// One line per policy: id, severity, slug and title, in columns as wide as their
+/// widest entry (user policies can bring longer ids and slugs).
+fn catalog(all: &[Policy]) -> String {
+    let width = |f: fn(&Policy) -> &str| all.iter().map(|p| f(p).chars().count()).max();
+    let id_w = width(|p| &p.id).unwrap_or(0);
+    let sev_w = width(|p| p.severity.as_str()).unwrap_or(0);
+    let slug_w = width(|p| &p.slug).unwrap_or(0);
+    all.iter()
+        .map(|p| {
+            format!(
+                "{:<id_w$} {:<sev_w$} {:<slug_w$} {}\n",
+                p.id,
+                p.severity.as_str(),
+                p.slug,
+                p.title
+            )
+        })
+        .collect()
 }
 
 fn indent(text: &str) -> String {

@@ -245,6 +245,7 @@ struct Raw<'a> {
     resources: Vec<String>,
     not_resources: Vec<String>,
     principals: Vec<String>,
+    not_principals: Vec<String>,
     condition_keys: Vec<String>,
     restricting_condition: bool,
     granted: BTreeSet<usize>,
@@ -273,7 +274,10 @@ pub fn extract_policy(
         .map(|(i, n)| raw_statement(n, i))
         .collect();
     let kind = kind_hint.unwrap_or_else(|| {
-        if raws.iter().all(|r| r.principals.is_empty()) {
+        if raws
+            .iter()
+            .all(|r| r.principals.is_empty() && r.not_principals.is_empty())
+        {
             PolicyKind::Identity
         } else if raws
             .iter()
@@ -346,8 +350,12 @@ pub fn extract_policy(
                 locs.insert(field, e.key_pos);
             }
         }
-        let public = r.effect.eq_ignore_ascii_case("allow")
-            && r.principals.iter().any(|p| p == "*" || p == "AWS:*");
+        // `NotPrincipal` with Allow grants everyone but the listed principals: public,
+        // unless it lists everyone.
+        let everyone = |p: &String| p == "*" || p == "AWS:*";
+        let public = r.effect == "Allow"
+            && (r.principals.iter().any(everyone)
+                || (!r.not_principals.is_empty() && !r.not_principals.iter().any(everyone)));
         facts.iam_statements.push(IamStatement {
             resource: holder.to_string(),
             policy: policy.to_string(),
@@ -363,6 +371,7 @@ pub fn extract_policy(
             resources: r.resources.clone(),
             not_resources: r.not_resources.clone(),
             principals: r.principals.clone(),
+            not_principals: r.not_principals.clone(),
             public,
             condition_keys: r.condition_keys.clone(),
             restricting_condition: r.restricting_condition,
@@ -408,6 +417,21 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
     };
     let actions = strings("Action");
     let not_actions = strings("NotAction");
+    let resources = strings("Resource");
+    let not_resources = strings("NotResource");
+    // `Action: "*"` on an S3 bucket grants nothing on DynamoDB: the resources must be
+    // able to name a DynamoDB resource. An unknown resource (a Terraform attribute known
+    // after apply) might.
+    let unknown_resource = n
+        .get("Resource")
+        .is_some_and(|r| r.is_unknown() || r.items().iter().any(Node::is_unknown));
+    let reaches_dynamodb = if n.get("NotResource").is_some() {
+        !not_resources.iter().any(|p| covers_all_dynamodb(p))
+    } else if n.get("Resource").is_some() {
+        unknown_resource || resources.iter().any(|p| may_name_dynamodb(p))
+    } else {
+        true
+    };
     let catalog = dynamodb::actions();
     let granted: BTreeSet<usize> = catalog
         .iter()
@@ -420,19 +444,27 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
                 actions.iter().any(|p| wildcard_match(p, &full))
             }
         })
+        .filter(|_| reaches_dynamodb)
         .map(|(i, _)| i)
         .collect();
     let (condition_keys, restricting_condition) = conditions(n.get("Condition"));
+    // IAM spells the effect `Allow`/`Deny`; other spellings are read the same way.
+    let effect = match text(n.get("Effect")) {
+        Some(e) if e.eq_ignore_ascii_case("allow") => "Allow".to_string(),
+        Some(e) if e.eq_ignore_ascii_case("deny") => "Deny".to_string(),
+        other => other.unwrap_or_default(),
+    };
     Raw {
         node: n,
         index,
         sid: text(n.get("Sid")),
-        effect: text(n.get("Effect")).unwrap_or_default(),
+        effect,
         actions,
         not_actions,
-        resources: strings("Resource"),
-        not_resources: strings("NotResource"),
-        principals: principals(n.get("Principal").or_else(|| n.get("NotPrincipal"))),
+        resources,
+        not_resources,
+        principals: principals(n.get("Principal")),
+        not_principals: principals(n.get("NotPrincipal")),
         condition_keys,
         restricting_condition,
         granted,
@@ -505,6 +537,37 @@ fn deny_covers(d: &Raw, a: &Raw) -> bool {
 }
 
 /// Whether a statement's resources include every DynamoDB table.
+/// Sample DynamoDB ARNs of every resource type, to test what a pattern covers.
+const DYNAMODB_ARNS: &[&str] = &[
+    "arn:aws:dynamodb:eu-west-1:111122223333:table/orders",
+    "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/index/by-customer",
+    "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/stream/2024-01-01T00:00:00.000",
+    "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/backup/01234567890123-abcdefgh",
+    "arn:aws:dynamodb:eu-west-1:111122223333:table/orders/export/01234567890123-abcdefgh",
+    "arn:aws:dynamodb::111122223333:global-table/orders",
+];
+
+/// Whether a `Resource` pattern can name some DynamoDB resource.
+fn may_name_dynamodb(p: &str) -> bool {
+    // A template placeholder (`${var.table_arn}`) is filled in later: it might.
+    if p.contains("${") {
+        return true;
+    }
+    let parts: Vec<&str> = p.splitn(4, ':').collect();
+    match parts.as_slice() {
+        ["*"] => true,
+        // A wildcard before the service field can stand for the service.
+        [a, b, ..] if a.contains('*') || b.contains('*') => true,
+        [_, _, service, ..] => wildcard_match(service, "dynamodb"),
+        _ => p.contains('*'),
+    }
+}
+
+/// Whether a `NotResource` pattern excludes every DynamoDB resource.
+fn covers_all_dynamodb(p: &str) -> bool {
+    DYNAMODB_ARNS.iter().all(|arn| wildcard_match(p, arn))
+}
+
 fn covers_every_table(resources: &[String], not_resources: &[String]) -> bool {
     if !not_resources.is_empty() {
         return !not_resources.iter().any(|p| pattern_covers_every_table(p));
@@ -598,6 +661,12 @@ mod tests {
         .remove(0)
     }
 
+    fn facts(doc: &str) -> Facts {
+        let mut facts = Facts::default();
+        assert!(extract(&json::parse(doc).unwrap(), "p.json", &mut facts));
+        facts
+    }
+
     fn granted(action: &str) -> Vec<String> {
         one(&format!(
             r#"{{"Effect": "Allow", "Action": {action}, "Resource": "*"}}"#
@@ -687,6 +756,51 @@ mod tests {
             ]}"#,
         );
         assert!(s[0].dynamodb.all_actions);
+    }
+
+    #[test]
+    fn resources_must_be_able_to_name_dynamodb() {
+        let grant = |resource: &str| {
+            let f = facts(&format!(
+                r#"{{"Statement": [{{"Effect": "Allow", "Action": "*", "Resource": {resource}}}]}}"#
+            ));
+            f.iam_statements[0].dynamodb.count
+        };
+        assert_eq!(grant(r#""arn:aws:s3:::bucket/*""#), 0);
+        assert_eq!(
+            grant(r#"["arn:aws:iam::aws:policy/AdministratorAccess"]"#),
+            0
+        );
+        assert_eq!(grant(r#""arn:aws:dynamodb:eu-west-1:1:table/orders""#), 79);
+        assert_eq!(grant(r#""arn:aws:dynamo*:*:*:*""#), 79);
+        assert_eq!(grant(r#""arn:*:*""#), 79);
+        assert_eq!(grant(r#""${var.table_arn}""#), 79);
+        let f = facts(
+            r#"{"Statement": [{"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:dynamodb:*"}]}"#,
+        );
+        assert_eq!(
+            f.iam_statements[0].dynamodb.count, 0,
+            "NotResource excludes every DynamoDB ARN"
+        );
+        let f = facts(
+            r#"{"Statement": [{"Effect": "Allow", "Action": "*", "NotResource": "arn:aws:dynamodb:*:*:table/audit"}]}"#,
+        );
+        assert_eq!(f.iam_statements[0].dynamodb.count, 79);
+    }
+
+    #[test]
+    fn not_principal_with_allow_is_public_and_effect_case_is_normalised() {
+        let f = facts(
+            r#"{"Statement": [{"Effect": "allow", "NotPrincipal": {"AWS": "arn:aws:iam::1:root"}, "Action": "dynamodb:GetItem", "Resource": "*"}]}"#,
+        );
+        let s = &f.iam_statements[0];
+        assert_eq!(s.effect, "Allow");
+        assert!(s.public && s.kind == PolicyKind::Resource);
+        assert_eq!(s.not_principals, ["AWS:arn:aws:iam::1:root"]);
+        let f = facts(
+            r#"{"Statement": [{"Effect": "Allow", "NotPrincipal": "*", "Action": "dynamodb:GetItem", "Resource": "*"}]}"#,
+        );
+        assert!(!f.iam_statements[0].public);
     }
 
     #[test]

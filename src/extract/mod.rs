@@ -9,6 +9,7 @@ pub mod ecs;
 pub mod host_path;
 pub mod iam;
 pub mod k8s;
+pub mod terraform;
 
 use crate::facts::Facts;
 use crate::parse::Node;

@@ -36,9 +36,17 @@ pub type R = Result<V, EvalError>;
 /// What expressions refer to, supplied by the Terraform layer: `var.x`, `local.x`,
 /// resources, data sources, modules, `path.module`, and files for `file()`.
 pub trait Scope {
-    /// Resolves `root.attr` (`var.region`, `aws_iam_policy.p`) or a bare `root`
-    /// (`attr` is `None`). `Ok(None)` means the name is not known at all.
-    fn reference(&self, root: &str, attr: Option<&str>, pos: Pos) -> Result<Option<V>, EvalError>;
+    /// Resolves a reference: `root` followed by the attribute names written after it
+    /// (`var` `[region]`, `data` `[aws_iam_policy_document, p, json]`). Returns the value
+    /// and how many of `attrs` it used, or `None` when the name is not known at all.
+    /// Taking only the names it needs keeps evaluation lazy: `local.a` evaluates `a`
+    /// alone, so locals that refer to each other do not form false cycles.
+    fn reference(
+        &self,
+        root: &str,
+        attrs: &[&str],
+        pos: Pos,
+    ) -> Result<Option<(V, usize)>, EvalError>;
     /// Reads a file for `file()`/`templatefile()`, relative to the module folder and
     /// never outside the scanned root: its text and its file id.
     fn read_file(&self, path: &str) -> Result<(std::sync::Arc<str>, FileId), String>;
@@ -197,7 +205,7 @@ impl<'a> Evaluator<'a> {
                 }
             }
             Expression::Parenthesis(p) => self.eval(p.inner())?,
-            Expression::Variable(name) => self.variable(name.value().as_str(), None, pos)?,
+            Expression::Variable(name) => self.variable(name.value().as_str(), &[], pos)?.0,
             Expression::Conditional(c) => {
                 let cond = self.eval(&c.cond_expr)?;
                 match cond.val {
@@ -215,12 +223,19 @@ impl<'a> Evaluator<'a> {
             Expression::FuncCall(call) => self.call(call, pos)?,
             Expression::Traversal(t) => {
                 let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-                // `root.attr` resolves lazily: only the referenced local or resource.
-                let (base, rest) = match (&t.expr, ops.first()) {
-                    (Expression::Variable(root), Some(TraversalOperator::GetAttr(attr))) => (
-                        self.variable(root.value().as_str(), Some(attr.value().as_str()), pos)?,
-                        &ops[1..],
-                    ),
+                // `root.a.b` resolves lazily: only the referenced local or resource.
+                let (base, rest) = match &t.expr {
+                    Expression::Variable(root) => {
+                        let attrs: Vec<&str> = ops
+                            .iter()
+                            .map_while(|o| match o {
+                                TraversalOperator::GetAttr(a) => Some(a.value().as_str()),
+                                _ => None,
+                            })
+                            .collect();
+                        let (v, used) = self.variable(root.value().as_str(), &attrs, pos)?;
+                        (v, &ops[used..])
+                    }
                     _ => (self.eval(&t.expr)?, &ops[..]),
                 };
                 self.traverse(base, rest, pos)?
@@ -258,25 +273,30 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// A variable name: iteration variables first, then the scope.
-    fn variable(&mut self, root: &str, attr: Option<&str>, pos: Pos) -> R {
+    /// A name: iteration variables first, then the scope. Returns the value and how
+    /// many of the following attribute names it used.
+    fn variable(&mut self, root: &str, attrs: &[&str], pos: Pos) -> Result<(V, usize), EvalError> {
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == root) {
-            let v = v.clone();
-            return match attr {
-                Some(a) => self.get_attr(v, a, pos),
-                None => Ok(v),
-            };
+            return Ok((v.clone(), 0));
         }
-        match self.scope.reference(root, attr, pos)? {
-            Some(v) => Ok(v),
+        match self.scope.reference(root, attrs, pos)? {
+            Some((mut v, used)) => {
+                // The value is used here: a value from another file is reported here.
+                if v.file != self.file {
+                    v.pos = pos;
+                }
+                Ok((v, used))
+            }
             None => Err(self.error(pos, format!("unknown reference `{root}`"))),
         }
     }
 
     fn get_attr(&self, v: V, attr: &str, pos: Pos) -> R {
+        let open = v.open;
         match v.val {
             Val::Map(mut m) => match m.remove(attr) {
                 Some((_, value)) => Ok(value),
+                None if open => Ok(self.v(pos, Val::Unknown)),
                 None => Err(self.error(pos, format!("no attribute `{attr}`"))),
             },
             Val::Unknown => Ok(self.v(pos, Val::Unknown)),
@@ -710,7 +730,7 @@ fn strip_before(out: &mut String, strip: Strip) {
 struct NoScope;
 
 impl Scope for NoScope {
-    fn reference(&self, _: &str, _: Option<&str>, _: Pos) -> Result<Option<V>, EvalError> {
+    fn reference(&self, _: &str, _: &[&str], _: Pos) -> Result<Option<(V, usize)>, EvalError> {
         Ok(None)
     }
     fn read_file(&self, _: &str) -> Result<(std::sync::Arc<str>, FileId), String> {
@@ -733,17 +753,20 @@ pub(crate) mod tests {
         fn reference(
             &self,
             root: &str,
-            attr: Option<&str>,
+            attrs: &[&str],
             pos: Pos,
-        ) -> Result<Option<V>, EvalError> {
-            match (root, attr) {
-                ("var", Some(a)) | ("local", Some(a)) => Ok(Some(V::new(
-                    pos,
-                    0,
-                    self.vars.get(a).cloned().unwrap_or(Val::Unknown),
-                ))),
-                ("aws_iam_role", Some(_)) => Ok(Some(V::new(pos, 0, Val::Unknown))),
-                ("path", Some("module")) => Ok(Some(V::new(pos, 0, Val::Str(".".into())))),
+        ) -> Result<Option<(V, usize)>, EvalError> {
+            let v = |val| Ok(Some((V::new(pos, 0, val), 1)));
+            match (root, attrs.first()) {
+                ("var", Some(a)) | ("local", Some(a)) => {
+                    v(self.vars.get(*a).cloned().unwrap_or(Val::Unknown))
+                }
+                ("aws_iam_role", Some(_)) => {
+                    let mut role = V::new(pos, 0, Val::Map(BTreeMap::new()));
+                    role.open = true;
+                    Ok(Some((role, 1)))
+                }
+                ("path", Some(&"module")) => v(Val::Str(".".into())),
                 _ => Ok(None),
             }
         }

@@ -15,6 +15,9 @@ pub struct V {
     pub file: FileId,
     /// The value.
     pub val: Val,
+    /// An object whose other attributes are known only after apply (a resource, a data
+    /// source): reading an attribute it does not have gives unknown, not an error.
+    pub open: bool,
 }
 
 /// A Terraform value. Objects and maps are one kind, lists, tuples and sets another: the
@@ -46,7 +49,12 @@ pub enum Val {
 impl V {
     /// A value at a position.
     pub fn new(pos: Pos, file: FileId, val: Val) -> Self {
-        V { pos, file, val }
+        V {
+            pos,
+            file,
+            val,
+            open: false,
+        }
     }
 
     /// Whether the value, or anything inside it, is unknown.

@@ -1,0 +1,1126 @@
+//! Terraform configurations → facts.
+//!
+//! A folder of `.tf` files is one module. Modules are loaded (with the local modules
+//! they call, which `source` names literally) before evaluation; evaluation is lazy
+//! and by reference, the way Terraform orders it: a local, resource or module output
+//! is evaluated when something refers to it, once, and a reference back to something
+//! still being evaluated is a cycle, reported with its position. Each resource
+//! instance (`count`, `for_each`) is then evaluated into the attribute shape plan JSON
+//! has (nested blocks as lists of objects) and handed to [`resources`], which the
+//! plan reader shares.
+
+pub mod policy_document;
+pub mod resources;
+
+use crate::facts::Facts;
+use crate::parse::hcl::eval::{EvalError, Evaluator, Scope, DEFAULT_BUDGET};
+use crate::parse::hcl::value::{FileId, Val, V};
+use crate::parse::{LineIndex, Pos};
+use crate::FileError;
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::{Attribute, Block, BlockLabel, Body, Structure};
+use hcl_edit::Span;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Modules nested deeper than this are a cycle or a mistake.
+const MAX_MODULE_DEPTH: usize = 16;
+
+/// Instances of one resource or module beyond this are not expanded.
+const MAX_INSTANCES: usize = 1_000;
+
+/// One parsed `.tf` file.
+pub struct TfFile {
+    /// Path as the user sees it.
+    pub display: String,
+    /// Stable id for positions.
+    pub id: FileId,
+    /// The text.
+    pub text: Arc<str>,
+    /// The parsed body.
+    pub body: Body,
+    /// Whether its resources are reported (files named on the command line, or all).
+    pub reported: bool,
+}
+
+/// A module: the `.tf` files of one folder.
+pub struct Module {
+    /// The folder (canonical).
+    pub dir: PathBuf,
+    /// Its files, sorted by name.
+    pub files: Vec<TfFile>,
+}
+
+/// What scanning one root module produced.
+#[derive(Default)]
+pub struct Outcome {
+    /// Facts of every resource in the root module and the local modules it calls.
+    pub facts: Facts,
+    /// Files that could not be parsed, cycles, and other errors.
+    pub errors: Vec<FileError>,
+    /// Module calls that were not followed (registry, git, outside the scanned folder).
+    pub unscanned_modules: Vec<String>,
+    /// How many `.tf` files were read.
+    pub files: usize,
+    /// The folders of every module loaded (the root and the local modules it calls).
+    pub loaded_dirs: Vec<PathBuf>,
+}
+
+/// Variables given on the command line and in var files, for root modules.
+#[derive(Clone, Debug, Default)]
+pub struct Inputs {
+    /// `--var-file` paths, applied after `terraform.tfvars` and `*.auto.tfvars`.
+    pub var_files: Vec<PathBuf>,
+    /// `--var NAME=VALUE`, applied last.
+    pub vars: Vec<(String, String)>,
+}
+
+/// A stable id for a file path.
+pub fn file_id(path: &str) -> FileId {
+    path.bytes().fold(0x811c_9dc5u32, |h, b| {
+        (h ^ b as u32).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// Scans a root module: the `.tf` files in `dir`. When `named` is given (files named on
+/// the command line), only their resources are reported; the folder's other files
+/// still supply variables and locals. `root` bounds what `file()` and module sources may
+/// read.
+pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &Inputs) -> Outcome {
+    let mut out = Outcome::default();
+    let mut arena = Arena::default();
+    let Some(root_index) = arena.load(dir, named, root, &mut out) else {
+        return out;
+    };
+    out.files = arena.modules.iter().map(|m| m.files.len()).sum();
+    out.loaded_dirs = arena.modules.iter().map(|m| m.dir.clone()).collect();
+    let lines: Vec<Vec<LineIndex>> = arena
+        .modules
+        .iter()
+        .map(|m| m.files.iter().map(|f| LineIndex::new(&f.text)).collect())
+        .collect();
+    let shared = Shared {
+        arena: &arena,
+        lines: &lines,
+        root: root.to_path_buf(),
+        root_dir: arena.modules[root_index].dir.clone(),
+        budget: Cell::new(DEFAULT_BUDGET),
+        errors: RefCell::new(Vec::new()),
+        extra_files: RefCell::new(Vec::new()),
+    };
+    let root_inputs = root_variables(&shared, root_index, inputs);
+    let instance = Instance::new(&shared, root_index, String::new(), root_inputs, 0);
+    instance.extract(&mut out.facts, &mut out.unscanned_modules);
+    out.errors.extend(shared.errors.into_inner());
+    out.errors
+        .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    out.errors.dedup();
+    out
+}
+
+/// Every loaded module, so instances can borrow them for the whole evaluation.
+#[derive(Default)]
+struct Arena {
+    modules: Vec<Module>,
+    by_dir: HashMap<PathBuf, usize>,
+    /// Module calls by (calling module, call name): the callee, or why not followed.
+    calls: HashMap<(usize, String), Result<usize, String>>,
+}
+
+impl Arena {
+    /// Loads the module in `dir` and, recursively, the local modules it calls.
+    fn load(
+        &mut self,
+        dir: &Path,
+        named: Option<&[PathBuf]>,
+        root: &Path,
+        out: &mut Outcome,
+    ) -> Option<usize> {
+        let canonical = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        if let Some(&i) = self.by_dir.get(&canonical) {
+            return Some(i);
+        }
+        let module = read_module(dir, &canonical, named, &mut out.errors)?;
+        let index = self.modules.len();
+        self.by_dir.insert(canonical.clone(), index);
+        let calls: Vec<(String, Option<String>)> = module
+            .files
+            .iter()
+            .flat_map(|f| blocks(&f.body, "module"))
+            .filter_map(|b| {
+                let name = label(b, 0)?;
+                let source = b
+                    .body
+                    .get_attribute("source")
+                    .and_then(|a| literal_string(&a.value));
+                Some((name, source))
+            })
+            .collect();
+        self.modules.push(module);
+        for (name, source) in calls {
+            let result = match source.as_deref() {
+                Some(s) if s.starts_with("./") || s.starts_with("../") => {
+                    let target = canonical.join(s);
+                    let target = target.canonicalize().unwrap_or(target);
+                    if !target.starts_with(root) {
+                        Err(format!("module.{name} ({s}): outside the scanned folder"))
+                    } else if !target.is_dir() {
+                        Err(format!("module.{name} ({s}): folder not found"))
+                    } else {
+                        self.load(&target, None, root, out)
+                            .ok_or_else(|| format!("module.{name} ({s}): no .tf files"))
+                    }
+                }
+                Some(s) => Err(format!("module.{name} ({s}): remote source, not fetched")),
+                None => Err(format!("module.{name}: no literal source")),
+            };
+            self.calls.insert((index, name), result);
+        }
+        Some(index)
+    }
+}
+
+/// Reads and parses the `.tf` files of a folder.
+fn read_module(
+    dir: &Path,
+    canonical: &Path,
+    named: Option<&[PathBuf]>,
+    errors: &mut Vec<FileError>,
+) -> Option<Module> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+        .collect();
+    paths.sort();
+    let named_canonical: Option<Vec<PathBuf>> = named.map(|n| {
+        n.iter()
+            .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
+            .collect()
+    });
+    let mut files = Vec::new();
+    for path in paths {
+        let display = match named.and_then(|n| {
+            n.iter()
+                .find(|p| p.canonicalize().ok() == path.canonicalize().ok())
+        }) {
+            Some(p) => p.display().to_string(),
+            None => path.display().to_string(),
+        };
+        let reported = named_canonical
+            .as_ref()
+            .is_none_or(|n| path.canonicalize().is_ok_and(|c| n.contains(&c)));
+        let text = match crate::read_text(&path) {
+            Ok(t) => t,
+            Err((pos, message)) => {
+                if reported {
+                    errors.push(file_error(&display, pos, message));
+                }
+                continue;
+            }
+        };
+        match crate::parse::hcl::parse(&text) {
+            Ok(body) => files.push(TfFile {
+                id: file_id(&display),
+                display,
+                text: Arc::from(text.as_str()),
+                body,
+                reported,
+            }),
+            Err(e) => {
+                if reported {
+                    errors.push(file_error(&display, e.pos, e.message));
+                }
+            }
+        }
+    }
+    let _ = canonical;
+    (!files.is_empty()).then(|| Module {
+        dir: canonical.to_path_buf(),
+        files,
+    })
+}
+
+fn file_error(file: &str, pos: Option<Pos>, message: String) -> FileError {
+    FileError {
+        file: file.to_string(),
+        line: pos.map(|p| p.line),
+        column: pos.map(|p| p.column),
+        message,
+    }
+}
+
+/// Blocks of a kind at the top of a body.
+fn blocks<'b>(body: &'b Body, ident: &'b str) -> impl Iterator<Item = &'b Block> + 'b {
+    body.iter().filter_map(move |s| match s {
+        Structure::Block(b) if b.ident.value().as_str() == ident => Some(b),
+        _ => None,
+    })
+}
+
+/// A block's label `i` as text.
+fn label(b: &Block, i: usize) -> Option<String> {
+    b.labels.get(i).map(|l| match l {
+        BlockLabel::Ident(id) => id.value().to_string(),
+        BlockLabel::String(s) => s.value().to_string(),
+    })
+}
+
+/// A plain string literal (module `source` must be one).
+fn literal_string(e: &Expression) -> Option<String> {
+    match e {
+        Expression::String(s) => Some(s.value().to_string()),
+        Expression::StringTemplate(t) => {
+            let mut out = String::new();
+            for el in t.iter() {
+                out.push_str(el.as_literal()?.value());
+            }
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// What all instances of one scan share.
+struct Shared<'a> {
+    arena: &'a Arena,
+    lines: &'a [Vec<LineIndex<'a>>],
+    /// The scanned folder: nothing outside it is read.
+    root: PathBuf,
+    /// The root module's folder: where relative `file()` paths start, as in Terraform.
+    root_dir: PathBuf,
+    budget: Cell<u64>,
+    errors: RefCell<Vec<FileError>>,
+    /// Files read by `file()`/`templatefile()`, kept alive for their positions.
+    extra_files: RefCell<Vec<Arc<str>>>,
+}
+
+impl Shared<'_> {
+    fn report(&self, file: &str, pos: Pos, message: String) {
+        self.errors
+            .borrow_mut()
+            .push(file_error(file, Some(pos), message));
+    }
+}
+
+/// A declaration: which file and which block or attribute.
+struct Decl<'m, T> {
+    file: usize,
+    item: &'m T,
+}
+
+impl<T> Clone for Decl<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Decl<'_, T> {}
+
+/// A value being computed or computed.
+#[derive(Clone)]
+enum Slot {
+    InProgress,
+    Done(V),
+}
+
+/// One instance of a module (the root, or `module.app["x"]`) with its variable values.
+struct Instance<'m> {
+    shared: &'m Shared<'m>,
+    index: usize,
+    module: &'m Module,
+    /// `module.app` for a child, empty for the root.
+    address: String,
+    inputs: BTreeMap<String, V>,
+    variables: BTreeMap<String, Decl<'m, Block>>,
+    locals: BTreeMap<String, Decl<'m, Attribute>>,
+    resources: BTreeMap<(String, String), Decl<'m, Block>>,
+    data: BTreeMap<(String, String), Decl<'m, Block>>,
+    modules: BTreeMap<String, Decl<'m, Block>>,
+    outputs: BTreeMap<String, Decl<'m, Block>>,
+    cache: RefCell<BTreeMap<String, Slot>>,
+    children: RefCell<BTreeMap<String, Rc<Instance<'m>>>>,
+    depth: usize,
+}
+
+impl<'m> Instance<'m> {
+    fn new(
+        shared: &'m Shared<'m>,
+        index: usize,
+        address: String,
+        inputs: BTreeMap<String, V>,
+        depth: usize,
+    ) -> Self {
+        let module = &shared.arena.modules[index];
+        let mut inst = Instance {
+            shared,
+            index,
+            module,
+            address,
+            inputs,
+            variables: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            data: BTreeMap::new(),
+            modules: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            cache: RefCell::new(BTreeMap::new()),
+            children: RefCell::new(BTreeMap::new()),
+            depth,
+        };
+        for (fi, f) in module.files.iter().enumerate() {
+            for s in f.body.iter() {
+                let Structure::Block(b) = s else { continue };
+                let decl = Decl { file: fi, item: b };
+                match (b.ident.value().as_str(), label(b, 0), label(b, 1)) {
+                    ("variable", Some(n), _) => {
+                        inst.variables.entry(n).or_insert(decl);
+                    }
+                    ("locals", _, _) => {
+                        for a in b.body.attributes() {
+                            inst.locals
+                                .entry(a.key.value().to_string())
+                                .or_insert(Decl { file: fi, item: a });
+                        }
+                    }
+                    // Files that are not reported supply variables and locals only.
+                    _ if !f.reported => {}
+                    ("resource", Some(t), Some(n)) => {
+                        inst.resources.insert((t, n), decl);
+                    }
+                    ("data", Some(t), Some(n)) => {
+                        inst.data.insert((t, n), decl);
+                    }
+                    ("module", Some(n), _) => {
+                        inst.modules.insert(n, decl);
+                    }
+                    ("output", Some(n), _) => {
+                        inst.outputs.insert(n, decl);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        inst
+    }
+
+    fn file(&self, i: usize) -> &'m TfFile {
+        &self.module.files[i]
+    }
+
+    fn evaluator(&self, file: usize) -> Evaluator<'_> {
+        Evaluator::new(
+            self,
+            self.module.files[file].id,
+            &self.shared.lines[self.index][file],
+            &self.shared.budget,
+        )
+    }
+
+    fn pos(&self, file: usize, span: Option<std::ops::Range<usize>>) -> Pos {
+        span.map_or(Pos::new(1, 1), |s| {
+            self.shared.lines[self.index][file].pos(s.start)
+        })
+    }
+
+    fn prefixed(&self, address: &str) -> String {
+        if self.address.is_empty() {
+            address.to_string()
+        } else {
+            format!("{}.{address}", self.address)
+        }
+    }
+
+    /// Evaluates once per key, detecting cycles.
+    fn memo(&self, key: &str, pos: Pos, compute: impl FnOnce() -> V) -> Result<V, EvalError> {
+        if let Some(slot) = self.cache.borrow().get(key) {
+            return match slot {
+                Slot::Done(v) => Ok(v.clone()),
+                Slot::InProgress => Err(EvalError {
+                    pos,
+                    file: 0,
+                    message: format!(
+                        "{} refers to itself (a reference cycle)",
+                        self.prefixed(key)
+                    ),
+                    fatal: true,
+                }),
+            };
+        }
+        self.cache
+            .borrow_mut()
+            .insert(key.to_string(), Slot::InProgress);
+        let v = compute();
+        self.cache
+            .borrow_mut()
+            .insert(key.to_string(), Slot::Done(v.clone()));
+        Ok(v)
+    }
+
+    /// Evaluates an expression of file `file`; errors become unknown (fatal ones are
+    /// reported).
+    fn eval_in(&self, file: usize, e: &Expression, bindings: &[(&str, V)]) -> V {
+        let mut ev = self.evaluator(file);
+        for (n, v) in bindings {
+            ev.bind(n, v.clone());
+        }
+        match ev.eval(e) {
+            Ok(v) => v,
+            Err(err) => self.unknown_after(err, file, e),
+        }
+    }
+
+    fn unknown_after(&self, err: EvalError, file: usize, e: &Expression) -> V {
+        let pos = self.pos(file, e.span());
+        if err.fatal {
+            let f = self.file(file);
+            self.shared.report(&f.display, err.pos, err.message);
+        }
+        V::new(pos, self.file(file).id, Val::Unknown)
+    }
+
+    fn variable_value(&self, name: &str, pos: Pos) -> Option<V> {
+        if let Some(v) = self.inputs.get(name) {
+            return Some(v.clone());
+        }
+        let decl = self.variables.get(name)?;
+        Some(match decl.item.body.get_attribute("default") {
+            Some(a) => self.eval_in(decl.file, &a.value, &[]),
+            None => V::new(pos, 0, Val::Unknown),
+        })
+    }
+
+    fn local_value(&self, name: &str, pos: Pos) -> Result<Option<V>, EvalError> {
+        let Some(decl) = self.locals.get(name).copied() else {
+            return Ok(None);
+        };
+        self.memo(&format!("local.{name}"), pos, || {
+            self.eval_in(decl.file, &decl.item.value, &[])
+        })
+        .map(Some)
+    }
+
+    /// All instances of a resource or data source, as a reference sees them.
+    fn resource_value(
+        &self,
+        data: bool,
+        rtype: &str,
+        name: &str,
+        pos: Pos,
+    ) -> Result<Option<V>, EvalError> {
+        let key = (rtype.to_string(), name.to_string());
+        let decl = match if data {
+            self.data.get(&key)
+        } else {
+            self.resources.get(&key)
+        } {
+            Some(d) => *d,
+            None => return Ok(None),
+        };
+        let address = if data {
+            format!("data.{rtype}.{name}")
+        } else {
+            format!("{rtype}.{name}")
+        };
+        self.memo(&address, pos, || {
+            let instances = self.instances(decl);
+            let fid = self.file(decl.file).id;
+            let bpos = self.pos(decl.file, decl.item.span());
+            let object = |b: &[(&str, V)]| {
+                let mut v = self.block_value(decl.file, decl.item, b, Some(rtype));
+                v.open = true;
+                v
+            };
+            match instances {
+                Expansion::Single => object(&[]),
+                Expansion::Unknown => V::new(bpos, fid, Val::Unknown),
+                Expansion::Count(n) => V::new(
+                    bpos,
+                    fid,
+                    Val::List(
+                        (0..n)
+                            .map(|i| object(&[("count", count_object(i, bpos, fid))]))
+                            .collect(),
+                    ),
+                ),
+                Expansion::Each(items) => V::new(
+                    bpos,
+                    fid,
+                    Val::Map(
+                        items
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let each = each_object(&k, v, bpos, fid);
+                                (k, (bpos, object(&[("each", each)])))
+                            })
+                            .collect(),
+                    ),
+                ),
+            }
+        })
+        .map(Some)
+    }
+
+    /// How a resource or module block expands.
+    fn instances(&self, decl: Decl<'m, Block>) -> Expansion {
+        let body = &decl.item.body;
+        if let Some(a) = body.get_attribute("count") {
+            let v = self.eval_in(decl.file, &a.value, &[]);
+            return match crate::parse::hcl::funcs::to_number(&v) {
+                Some(n) if n >= 0.0 => Expansion::Count((n as usize).min(MAX_INSTANCES)),
+                _ => Expansion::Unknown,
+            };
+        }
+        if let Some(a) = body.get_attribute("for_each") {
+            let v = self.eval_in(decl.file, &a.value, &[]);
+            return match v.val {
+                Val::Map(m) => Expansion::Each(
+                    m.into_iter()
+                        .take(MAX_INSTANCES)
+                        .map(|(k, (_, v))| (k, v))
+                        .collect(),
+                ),
+                Val::List(items) => Expansion::Each(
+                    items
+                        .into_iter()
+                        .take(MAX_INSTANCES)
+                        .filter_map(|i| Some((i.as_str()?.to_string(), i)))
+                        .collect(),
+                ),
+                _ => Expansion::Unknown,
+            };
+        }
+        Expansion::Single
+    }
+
+    /// A block's attributes and nested blocks in plan JSON's shape.
+    fn block_value(
+        &self,
+        file: usize,
+        block: &Block,
+        bindings: &[(&str, V)],
+        rtype: Option<&str>,
+    ) -> V {
+        let fid = self.file(file).id;
+        let pos = self.pos(file, block.span());
+        let mut ev = self.evaluator(file);
+        for (n, v) in bindings {
+            ev.bind(n, v.clone());
+        }
+        let mut map = BTreeMap::new();
+        self.body_into(&mut ev, file, &block.body, &mut map, rtype.is_some());
+        let mut v = V::new(pos, fid, Val::Map(map));
+        if rtype == Some("aws_iam_policy_document") {
+            v = policy_document::render(v, fid);
+        }
+        v
+    }
+
+    fn body_into(
+        &self,
+        ev: &mut Evaluator<'_>,
+        file: usize,
+        body: &Body,
+        map: &mut BTreeMap<String, (Pos, V)>,
+        top: bool,
+    ) {
+        for s in body.iter() {
+            match s {
+                Structure::Attribute(a) => {
+                    let key = a.key.value().as_str();
+                    if top && matches!(key, "count" | "for_each" | "provider" | "depends_on") {
+                        continue;
+                    }
+                    let v = match ev.eval(&a.value) {
+                        Ok(v) => v,
+                        Err(e) => self.unknown_after(e, file, &a.value),
+                    };
+                    map.insert(key.to_string(), (self.pos(file, a.key.span()), v));
+                }
+                Structure::Block(b) => {
+                    let ident = b.ident.value().as_str();
+                    if top && matches!(ident, "lifecycle" | "provisioner" | "connection") {
+                        continue;
+                    }
+                    if ident == "dynamic" {
+                        self.dynamic_into(ev, file, b, map);
+                        continue;
+                    }
+                    let mut inner = BTreeMap::new();
+                    self.body_into(ev, file, &b.body, &mut inner, false);
+                    push_block(
+                        map,
+                        ident,
+                        self.pos(file, b.ident.span()),
+                        V::new(
+                            self.pos(file, b.span()),
+                            self.file(file).id,
+                            Val::Map(inner),
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// `dynamic "x" { for_each = …; iterator = it; content { … } }` → blocks `x`.
+    fn dynamic_into(
+        &self,
+        ev: &mut Evaluator<'_>,
+        file: usize,
+        b: &Block,
+        map: &mut BTreeMap<String, (Pos, V)>,
+    ) {
+        let Some(name) = label(b, 0) else { return };
+        let kpos = self.pos(file, b.span());
+        let fid = self.file(file).id;
+        let iterator = b
+            .body
+            .get_attribute("iterator")
+            .and_then(|a| match &a.value {
+                Expression::Variable(v) => Some(v.value().to_string()),
+                _ => None,
+            })
+            .unwrap_or_else(|| name.clone());
+        let Some(content) = blocks(&b.body, "content").next() else {
+            return;
+        };
+        let collection = match b.body.get_attribute("for_each").map(|a| ev.eval(&a.value)) {
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                let _ =
+                    self.unknown_after(e, file, &b.body.get_attribute("for_each").unwrap().value);
+                return;
+            }
+            None => return,
+        };
+        let items: Vec<(V, V)> = match collection.val {
+            Val::List(items) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (V::new(v.pos, v.file, Val::Num(i as f64)), v))
+                .collect(),
+            Val::Map(m) => m
+                .into_iter()
+                .map(|(k, (p, v))| (V::new(p, v.file, Val::Str(k)), v))
+                .collect(),
+            // An unknown collection: one block whose contents are unknown where they
+            // depend on the iterator, so a fixed setting inside is still seen.
+            _ => vec![(
+                V::new(kpos, fid, Val::Unknown),
+                V::new(kpos, fid, Val::Unknown),
+            )],
+        };
+        for (key, value) in items.into_iter().take(MAX_INSTANCES) {
+            let it = V::new(
+                kpos,
+                fid,
+                Val::Map(BTreeMap::from([
+                    ("key".to_string(), (kpos, key)),
+                    ("value".to_string(), (kpos, value)),
+                ])),
+            );
+            ev.bind(&iterator, it);
+            let mut inner = BTreeMap::new();
+            self.body_into(ev, file, &content.body, &mut inner, false);
+            ev.unbind();
+            push_block(map, &name, kpos, V::new(kpos, fid, Val::Map(inner)));
+        }
+    }
+
+    /// A child module instance's outputs.
+    fn module_value(&self, name: &str, pos: Pos) -> Result<Option<V>, EvalError> {
+        let Some(decl) = self.modules.get(name).copied() else {
+            return Ok(None);
+        };
+        self.memo(&format!("module.{name}"), pos, || {
+            let fid = self.file(decl.file).id;
+            let bpos = self.pos(decl.file, decl.item.span());
+            let outputs = |child: Option<Rc<Instance<'m>>>| match child {
+                Some(c) => c.outputs_value(bpos, fid),
+                None => {
+                    let mut v = V::new(bpos, fid, Val::Map(BTreeMap::new()));
+                    v.open = true;
+                    v
+                }
+            };
+            match self.instances(decl) {
+                Expansion::Single => outputs(self.child(name, decl, String::new(), &[])),
+                Expansion::Unknown => V::new(bpos, fid, Val::Unknown),
+                Expansion::Count(n) => V::new(
+                    bpos,
+                    fid,
+                    Val::List(
+                        (0..n)
+                            .map(|i| {
+                                outputs(self.child(
+                                    name,
+                                    decl,
+                                    format!("[{i}]"),
+                                    &[("count", count_object(i, bpos, fid))],
+                                ))
+                            })
+                            .collect(),
+                    ),
+                ),
+                Expansion::Each(items) => V::new(
+                    bpos,
+                    fid,
+                    Val::Map(
+                        items
+                            .into_iter()
+                            .map(|(k, v)| {
+                                let each = each_object(&k, v, bpos, fid);
+                                let child =
+                                    self.child(name, decl, format!("[{k:?}]"), &[("each", each)]);
+                                (k, (bpos, outputs(child)))
+                            })
+                            .collect(),
+                    ),
+                ),
+            }
+        })
+        .map(Some)
+    }
+
+    /// The child instance for `module.name` + `key`, created once.
+    fn child(
+        &self,
+        name: &str,
+        decl: Decl<'m, Block>,
+        key: String,
+        bindings: &[(&str, V)],
+    ) -> Option<Rc<Instance<'m>>> {
+        let callee = match self
+            .shared
+            .arena
+            .calls
+            .get(&(self.index, name.to_string()))?
+        {
+            Ok(i) => *i,
+            Err(_) => return None,
+        };
+        let cache_key = format!("{name}{key}");
+        if let Some(c) = self.children.borrow().get(&cache_key) {
+            return Some(c.clone());
+        }
+        let address = self.prefixed(&format!("module.{name}{key}"));
+        if self.depth + 1 > MAX_MODULE_DEPTH {
+            let f = self.file(decl.file);
+            self.shared.report(
+                &f.display,
+                self.pos(decl.file, decl.item.span()),
+                format!(
+                    "{address}: modules nested more than {MAX_MODULE_DEPTH} deep (a module cycle?)"
+                ),
+            );
+            return None;
+        }
+        // Arguments other than the meta-arguments are the child's variables.
+        let mut inputs = BTreeMap::new();
+        for a in decl.item.body.attributes() {
+            let key = a.key.value().as_str();
+            if matches!(
+                key,
+                "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
+            ) {
+                continue;
+            }
+            inputs.insert(key.to_string(), self.eval_in(decl.file, &a.value, bindings));
+        }
+        let child = Rc::new(Instance::new(
+            self.shared,
+            callee,
+            address,
+            inputs,
+            self.depth + 1,
+        ));
+        self.children.borrow_mut().insert(cache_key, child.clone());
+        Some(child)
+    }
+
+    fn outputs_value(&self, pos: Pos, file: FileId) -> V {
+        let mut map = BTreeMap::new();
+        for (name, decl) in &self.outputs {
+            let v = match decl.item.body.get_attribute("value") {
+                Some(a) => self.eval_in(decl.file, &a.value, &[]),
+                None => V::new(pos, file, Val::Null),
+            };
+            map.insert(name.clone(), (pos, v));
+        }
+        V::new(pos, file, Val::Map(map))
+    }
+
+    /// Extracts the facts of every resource and data source instance, then the child
+    /// modules'.
+    fn extract(&self, facts: &mut Facts, unscanned: &mut Vec<String>) {
+        let mut rendered_docs = Vec::new();
+        for (data, map) in [(true, &self.data), (false, &self.resources)] {
+            for ((rtype, name), decl) in map {
+                if !resources::handles(rtype, data) {
+                    continue;
+                }
+                let Ok(Some(value)) = self.resource_value(data, rtype, name, Pos::new(1, 1)) else {
+                    continue;
+                };
+                let base = if data {
+                    format!("data.{rtype}.{name}")
+                } else {
+                    format!("{rtype}.{name}")
+                };
+                let file = self.file(decl.file);
+                let fallback = self.pos(decl.file, decl.item.span());
+                let instances: Vec<(String, V)> = match (&value.val, self.instances(*decl)) {
+                    (Val::List(items), Expansion::Count(_)) => items
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| (format!("{base}[{i}]"), v.clone()))
+                        .collect(),
+                    (Val::Map(m), Expansion::Each(_)) => m
+                        .iter()
+                        .map(|(k, (_, v))| (format!("{base}[{k:?}]"), v.clone()))
+                        .collect(),
+                    (Val::Unknown, Expansion::Unknown) => {
+                        // count/for_each unknown: judge the configuration once, with
+                        // unknown count.index/each.
+                        let unknown = V::new(fallback, file.id, Val::Unknown);
+                        let b = [("count", unknown.clone()), ("each", unknown)];
+                        let v = self.block_value(decl.file, decl.item, &b, Some(rtype));
+                        vec![(format!("{base}[*]"), v)]
+                    }
+                    _ => vec![(base.clone(), value.clone())],
+                };
+                for (address, v) in instances {
+                    if data && rtype == "aws_iam_policy_document" {
+                        if let Val::Map(m) = &v.val {
+                            if let Some((_, json)) = m.get("json") {
+                                if let Val::Encoded(_, doc) = &json.val {
+                                    rendered_docs.push((doc.file, doc.pos));
+                                }
+                            }
+                        }
+                    }
+                    let node = v.to_node(file.id, fallback);
+                    let ctx = resources::Ctx {
+                        rtype,
+                        address: &self.prefixed(&address),
+                        file: &file.display,
+                        value: Some(&v),
+                        rendered_docs: &rendered_docs,
+                    };
+                    resources::extract(&ctx, &node, facts);
+                }
+            }
+        }
+        for (name, decl) in &self.modules {
+            match self.shared.arena.calls.get(&(self.index, name.clone())) {
+                Some(Ok(_)) => {
+                    let _ = self.module_value(name, Pos::new(1, 1));
+                    let _ = decl;
+                }
+                Some(Err(why)) => {
+                    unscanned.push(format!("{}: {why}", self.file(decl.file).display))
+                }
+                None => {}
+            }
+        }
+        let children: Vec<Rc<Instance<'m>>> = self.children.borrow().values().cloned().collect();
+        for c in children {
+            c.extract(facts, unscanned);
+        }
+    }
+}
+
+/// How many instances a block has.
+enum Expansion {
+    Single,
+    Unknown,
+    Count(usize),
+    Each(Vec<(String, V)>),
+}
+
+fn count_object(i: usize, pos: Pos, file: FileId) -> V {
+    V::new(
+        pos,
+        file,
+        Val::Map(BTreeMap::from([(
+            "index".to_string(),
+            (pos, V::new(pos, file, Val::Num(i as f64))),
+        )])),
+    )
+}
+
+fn each_object(key: &str, value: V, pos: Pos, file: FileId) -> V {
+    V::new(
+        pos,
+        file,
+        Val::Map(BTreeMap::from([
+            (
+                "key".to_string(),
+                (pos, V::new(pos, file, Val::Str(key.to_string()))),
+            ),
+            ("value".to_string(), (pos, value)),
+        ])),
+    )
+}
+
+/// Appends a nested block to the list under its name (plan JSON's shape).
+fn push_block(map: &mut BTreeMap<String, (Pos, V)>, name: &str, kpos: Pos, block: V) {
+    let entry = map
+        .entry(name.to_string())
+        .or_insert_with(|| (kpos, V::new(kpos, block.file, Val::List(Vec::new()))));
+    if let Val::List(items) = &mut entry.1.val {
+        items.push(block);
+    }
+}
+
+impl<'m> Scope for Instance<'m> {
+    fn reference(
+        &self,
+        root: &str,
+        attrs: &[&str],
+        pos: Pos,
+    ) -> Result<Option<(V, usize)>, EvalError> {
+        let this = self;
+        let first = attrs.first().copied();
+        let value = match (root, first) {
+            ("var", Some(name)) => this.variable_value(name, pos).map(|v| (v, 1)),
+            ("local", Some(name)) => this.local_value(name, pos)?.map(|v| (v, 1)),
+            ("module", Some(name)) => this.module_value(name, pos)?.map(|v| (v, 1)),
+            ("data", Some(rtype)) => match attrs.get(1) {
+                Some(name) => this.resource_value(true, rtype, name, pos)?.map(|v| (v, 2)),
+                None => None,
+            },
+            ("path", Some(kind)) => {
+                let dir = match kind {
+                    "module" => &this.module.dir,
+                    "root" | "cwd" => &this.shared.root_dir,
+                    _ => return Ok(None),
+                };
+                Some((V::new(pos, 0, Val::Str(dir.display().to_string())), 1))
+            }
+            ("terraform", Some("workspace")) => {
+                Some((V::new(pos, 0, Val::Str("default".into())), 1))
+            }
+            ("count" | "each" | "self", _) => Some((V::new(pos, 0, Val::Unknown), 0)),
+            (rtype, Some(name)) if rtype.contains('_') => {
+                match this.resource_value(false, rtype, name, pos)? {
+                    Some(v) => Some((v, 1)),
+                    // A resource of another file that is not reported, or a typo: unknown.
+                    None => Some((V::new(pos, 0, Val::Unknown), 1)),
+                }
+            }
+            _ => None,
+        };
+        Ok(value)
+    }
+
+    fn read_file(&self, path: &str) -> Result<(Arc<str>, FileId), String> {
+        let p = Path::new(path);
+        let full = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.shared.root_dir.join(p)
+        };
+        let canonical = full
+            .canonicalize()
+            .map_err(|e| format!("cannot read: {e}"))?;
+        if !canonical.starts_with(&self.shared.root) {
+            return Err("outside the scanned folder: not read".into());
+        }
+        let text = crate::read_text(&canonical).map_err(|(_, m)| m)?;
+        let text: Arc<str> = Arc::from(text.as_str());
+        self.shared.extra_files.borrow_mut().push(text.clone());
+        Ok((text, file_id(&canonical.display().to_string())))
+    }
+}
+
+/// The root module's variable values: `terraform.tfvars`, `*.auto.tfvars` (sorted),
+/// `--var-file`s, then `--var`s; later ones win.
+fn root_variables(shared: &Shared, index: usize, inputs: &Inputs) -> BTreeMap<String, V> {
+    let dir = &shared.arena.modules[index].dir;
+    let mut files: Vec<PathBuf> = Vec::new();
+    let tfvars = dir.join("terraform.tfvars");
+    if tfvars.is_file() {
+        files.push(tfvars);
+    }
+    let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".auto.tfvars"))
+        .collect();
+    auto.sort();
+    files.extend(auto);
+    files.extend(inputs.var_files.iter().cloned());
+    let mut values = BTreeMap::new();
+    for f in files {
+        let display = f.display().to_string();
+        let text = match crate::read_text(&f) {
+            Ok(t) => t,
+            Err((pos, m)) => {
+                shared
+                    .errors
+                    .borrow_mut()
+                    .push(file_error(&display, pos, m));
+                continue;
+            }
+        };
+        match crate::parse::hcl::parse(&text) {
+            Ok(body) => {
+                let lines = LineIndex::new(&text);
+                let scope = Literals;
+                let budget = Cell::new(DEFAULT_BUDGET);
+                let mut ev = Evaluator::new(&scope, file_id(&display), &lines, &budget);
+                for a in body.attributes() {
+                    match ev.eval(&a.value) {
+                        Ok(v) => {
+                            values.insert(a.key.value().to_string(), v);
+                        }
+                        Err(e) => shared.report(&display, e.pos, e.message),
+                    }
+                }
+            }
+            Err(e) => shared
+                .errors
+                .borrow_mut()
+                .push(file_error(&display, e.pos, e.message)),
+        }
+    }
+    for (name, raw) in &inputs.vars {
+        // `--var x=VALUE`: HCL syntax if it parses (lists, maps, numbers), else a string.
+        let text = format!("v = {raw}\n");
+        let lines = LineIndex::new(&text);
+        let scope = Literals;
+        let budget = Cell::new(DEFAULT_BUDGET);
+        let parsed = crate::parse::hcl::parse(&text).ok();
+        let v = parsed
+            .as_ref()
+            .and_then(|b| b.get_attribute("v"))
+            .and_then(|a| {
+                Evaluator::new(&scope, 1, &lines, &budget)
+                    .eval(&a.value)
+                    .ok()
+            })
+            .unwrap_or_else(|| V::new(Pos::new(1, 1), 1, Val::Str(raw.clone())));
+        values.insert(name.clone(), v);
+    }
+    values
+}
+
+/// The scope of a tfvars file: literals only.
+struct Literals;
+
+impl Scope for Literals {
+    fn reference(&self, _: &str, _: &[&str], _: Pos) -> Result<Option<(V, usize)>, EvalError> {
+        Ok(None)
+    }
+    fn read_file(&self, _: &str) -> Result<(Arc<str>, FileId), String> {
+        Err("variable files cannot read files".into())
+    }
+}

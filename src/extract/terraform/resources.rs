@@ -1,0 +1,472 @@
+//! Terraform resources → facts. Each extractor reads one resource instance's attribute
+//! values in plan JSON's shape (nested blocks as lists of objects), whether they were
+//! evaluated from HCL or read from a plan, and hands policies, container definitions
+//! and pod specs to the domain extractors (IAM, ECS, Kubernetes).
+
+use crate::extract::{ecs, iam, k8s};
+use crate::facts::{Facts, InstanceMetadata, Locs, PolicyKind, Tri};
+use crate::parse::hcl::value::{FileId, V};
+use crate::parse::{json, Entry, Node, Pos, Value};
+use std::borrow::Cow;
+
+/// What an extractor knows about the instance besides its values.
+pub struct Ctx<'a> {
+    /// The resource type, e.g. `aws_iam_policy`.
+    pub rtype: &'a str,
+    /// The instance address as Terraform prints it, e.g. `module.app.aws_iam_policy.p["x"]`.
+    pub address: &'a str,
+    /// The file the resource is written in.
+    pub file: &'a str,
+    /// The evaluated value (HCL only), to recognise documents rendered elsewhere.
+    pub value: Option<&'a V>,
+    /// Positions of policy documents already reported as data sources (HCL only).
+    pub rendered_docs: &'a [(FileId, Pos)],
+}
+
+/// Whether breakout reads this resource type (`data` for data sources).
+pub fn handles(rtype: &str, data: bool) -> bool {
+    if data {
+        return rtype == "aws_iam_policy_document";
+    }
+    matches!(
+        rtype,
+        "aws_iam_policy"
+            | "aws_iam_role_policy"
+            | "aws_iam_user_policy"
+            | "aws_iam_group_policy"
+            | "aws_iam_role"
+            | "aws_iam_role_policy_attachment"
+            | "aws_iam_user_policy_attachment"
+            | "aws_iam_group_policy_attachment"
+            | "aws_iam_policy_attachment"
+            | "aws_iam_role_policy_attachments_exclusive"
+            | "aws_dynamodb_resource_policy"
+            | "aws_ecs_task_definition"
+            | "aws_batch_job_definition"
+            | "aws_instance"
+            | "aws_launch_template"
+            | "aws_launch_configuration"
+            | "aws_eks_node_group"
+    ) || k8s_kind(rtype).is_some()
+}
+
+/// Extracts the facts of one resource instance.
+pub fn extract(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    let a = ctx.address;
+    match ctx.rtype {
+        "aws_iam_policy_document" => policy(ctx, values.get("json"), a, None, facts),
+        "aws_iam_policy" => policy(
+            ctx,
+            values.get("policy"),
+            a,
+            Some(PolicyKind::Identity),
+            facts,
+        ),
+        "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => policy(
+            ctx,
+            values.get("policy"),
+            a,
+            Some(PolicyKind::Identity),
+            facts,
+        ),
+        "aws_dynamodb_resource_policy" => policy(
+            ctx,
+            values.get("policy"),
+            a,
+            Some(PolicyKind::Resource),
+            facts,
+        ),
+        "aws_iam_role" => role(ctx, values, facts),
+        "aws_iam_role_policy_attachment"
+        | "aws_iam_user_policy_attachment"
+        | "aws_iam_group_policy_attachment"
+        | "aws_iam_policy_attachment"
+        | "aws_iam_role_policy_attachments_exclusive" => attachment(ctx, values, facts),
+        "aws_ecs_task_definition" => task_definition(ctx, values, facts),
+        "aws_batch_job_definition" => batch_job(ctx, values, facts),
+        "aws_instance" | "aws_launch_template" | "aws_launch_configuration" => {
+            metadata(ctx, values, facts)
+        }
+        "aws_eks_node_group" => {}
+        rtype => {
+            if let Some((api, kind)) = k8s_kind(rtype) {
+                kubernetes(ctx, values, api, kind, facts);
+            }
+        }
+    }
+}
+
+/// A JSON document held by an attribute: already a document (a `jsonencode`d or
+/// heredoc value, a plan's decoded JSON), or JSON text whose positions become the
+/// attribute's.
+pub fn document(node: &Node) -> Option<Cow<'_, Node>> {
+    match &node.value {
+        Value::Map(_) | Value::Seq(_) => Some(Cow::Borrowed(node)),
+        Value::Str(s) => {
+            let mut doc = json::parse(s).ok()?;
+            relocate(&mut doc, node.pos);
+            Some(Cow::Owned(doc))
+        }
+        _ => None,
+    }
+}
+
+fn relocate(n: &mut Node, pos: Pos) {
+    n.pos = pos;
+    match &mut n.value {
+        Value::Seq(items) => items.iter_mut().for_each(|i| relocate(i, pos)),
+        Value::Map(entries) => entries.iter_mut().for_each(|e| {
+            e.key_pos = pos;
+            relocate(&mut e.value, pos);
+        }),
+        _ => {}
+    }
+}
+
+/// A policy attribute → IAM statements, unless it is a policy document data source that
+/// was already reported under its own address.
+fn policy(
+    ctx: &Ctx,
+    node: Option<&Node>,
+    holder: &str,
+    kind: Option<PolicyKind>,
+    facts: &mut Facts,
+) {
+    let Some(node) = node else { return };
+    if ctx.rtype != "aws_iam_policy_document" && rendered_elsewhere(ctx, node) {
+        return;
+    }
+    let Some(doc) = document(node) else { return };
+    let name = ctx
+        .address
+        .rsplit_once('.')
+        .map_or(ctx.address, |(_, n)| n)
+        .to_string();
+    iam::extract_policy(&doc, holder, &name, kind, ctx.file, facts);
+}
+
+/// Whether a policy value is a data source document reported on its own.
+fn rendered_elsewhere(ctx: &Ctx, node: &Node) -> bool {
+    let _ = node;
+    let Some(v) = ctx.value else { return false };
+    let crate::parse::hcl::value::Val::Map(m) = &v.val else {
+        return false;
+    };
+    ["policy", "json"].iter().any(|k| {
+        m.get(*k).is_some_and(|(_, p)| match &p.val {
+            crate::parse::hcl::value::Val::Encoded(_, doc) => {
+                ctx.rendered_docs.contains(&(doc.file, doc.pos))
+            }
+            _ => false,
+        })
+    })
+}
+
+/// `aws_iam_role`: the trust policy, inline policies and `managed_policy_arns`.
+fn role(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    if let Some(trust) = values.get("assume_role_policy").and_then(document) {
+        iam::extract_policy(
+            &trust,
+            ctx.address,
+            "trust policy",
+            Some(PolicyKind::Trust),
+            ctx.file,
+            facts,
+        );
+    }
+    for inline in values
+        .get("inline_policy")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
+        let name = inline
+            .get("name")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "inline".into());
+        if let Some(doc) = inline.get("policy").and_then(document) {
+            let holder = format!("{} inline policy {name}", ctx.address);
+            iam::extract_policy(
+                &doc,
+                &holder,
+                &name,
+                Some(PolicyKind::Identity),
+                ctx.file,
+                facts,
+            );
+        }
+    }
+    for arn in values
+        .get("managed_policy_arns")
+        .map(Node::items)
+        .unwrap_or_default()
+    {
+        if let Some(a) = arn.as_str() {
+            let locs = Locs::from([("policy_arn", arn.pos)]);
+            facts
+                .policy_attachments
+                .push(iam::attachment(ctx.address, a, ctx.file, arn.pos, locs));
+        }
+    }
+}
+
+/// `*_policy_attachment`: a managed policy attached to a role, user or group.
+fn attachment(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    let arns: Vec<&Node> = match values.get("policy_arn") {
+        Some(n) => vec![n],
+        None => values
+            .get("policy_arns")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .collect(),
+    };
+    // Who holds it: the role/user/group named in the resource, by name when known.
+    let holder = ["role", "user", "group", "role_name"]
+        .iter()
+        .find_map(|k| Some(format!("{} ({})", ctx.address, values.get(k)?.as_str()?)))
+        .unwrap_or_else(|| ctx.address.to_string());
+    for arn in arns {
+        if let Some(a) = arn.as_str() {
+            let locs = Locs::from([("policy_arn", arn.pos)]);
+            facts
+                .policy_attachments
+                .push(iam::attachment(&holder, a, ctx.file, arn.pos, locs));
+        }
+    }
+}
+
+/// `aws_ecs_task_definition`: the task's settings and `container_definitions`.
+fn task_definition(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    let family = values
+        .get("family")
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| ctx.address.to_string());
+    let w = ecs::workload(values, ctx.address.to_string(), family, ctx.file);
+    if let Some(defs) = values.get("container_definitions").and_then(document) {
+        ecs::extract_containers(&defs, &ecs::volumes(values), &w, facts);
+    }
+    facts.workloads.push(w);
+}
+
+/// `aws_batch_job_definition`: `container_properties` is one ECS container definition
+/// with its own volumes.
+fn batch_job(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    let Some(props) = values.get("container_properties").and_then(document) else {
+        return;
+    };
+    let name = values
+        .get("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| ctx.address.to_string());
+    let w = ecs::workload(&props, ctx.address.to_string(), name, ctx.file);
+    let list = Node::new(props.pos, Value::Seq(vec![props.clone().into_owned()]));
+    ecs::extract_containers(&list, &ecs::volumes(&props), &w, facts);
+    facts.workloads.push(w);
+}
+
+/// `metadata_options` of an instance, launch template or launch configuration.
+fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    let block = values
+        .get("metadata_options")
+        .and_then(|b| b.items().first().or(b.is_map().then_some(b)));
+    let entry_of = |key: &str| block.and_then(|b| b.entry(key));
+    let text = |key: &str| entry_of(key).map(|e| e.value.clone());
+    let mut locs = Locs::new();
+    if let Some(e) = values.entry("metadata_options") {
+        locs.insert("metadata_options", e.key_pos);
+    }
+    for (key, field) in [
+        ("http_tokens", "http_tokens"),
+        ("http_endpoint", "http_endpoint"),
+        ("http_put_response_hop_limit", "hop_limit"),
+    ] {
+        if let Some(e) = entry_of(key) {
+            locs.insert(field, e.key_pos);
+        }
+    }
+    let endpoint = text("http_endpoint");
+    let tokens = text("http_tokens");
+    let hop = text("http_put_response_hop_limit");
+    let known = |n: &Option<Node>| {
+        n.as_ref()
+            .is_none_or(|n| !n.is_unknown() && n.value != Value::Null)
+    };
+    let endpoint_str = endpoint.as_ref().and_then(Node::scalar_text);
+    let tokens_str = tokens.as_ref().and_then(Node::scalar_text);
+    let hop_limit = hop.as_ref().and_then(|h| {
+        h.as_i64()
+            .or_else(|| h.as_str().and_then(|s| s.trim().parse().ok()))
+    });
+    let disabled = endpoint_str.as_deref() == Some("disabled");
+    // Unset http_tokens means "optional" (IMDSv1 allowed) on every resource type.
+    let imdsv1_allowed = if disabled {
+        Tri::No
+    } else if !known(&endpoint) || !known(&tokens) {
+        Tri::Unknown
+    } else if tokens_str.as_deref() == Some("required") {
+        Tri::No
+    } else {
+        Tri::Yes
+    };
+    let hop_limit_above_one = if disabled {
+        Tri::No
+    } else if !known(&hop) || !known(&endpoint) {
+        Tri::Unknown
+    } else if hop_limit.is_some_and(|h| h > 1) {
+        Tri::Yes
+    } else {
+        Tri::No
+    };
+    let loc = values.pos;
+    facts.instances.push(InstanceMetadata {
+        resource: ctx.address.to_string(),
+        kind: ctx.rtype.to_string(),
+        metadata_options: block.is_some(),
+        http_endpoint: endpoint_str,
+        http_tokens: tokens_str,
+        hop_limit,
+        imdsv1_allowed,
+        hop_limit_above_one,
+        file: ctx.file.to_string(),
+        loc,
+        locs,
+    });
+}
+
+/// Kubernetes provider resource types → (apiVersion, kind).
+fn k8s_kind(rtype: &str) -> Option<(&'static str, &'static str)> {
+    let base = rtype.strip_suffix("_v1").unwrap_or(rtype);
+    Some(match base {
+        "kubernetes_pod" => ("v1", "Pod"),
+        "kubernetes_deployment" => ("apps/v1", "Deployment"),
+        "kubernetes_daemonset" | "kubernetes_daemon_set" => ("apps/v1", "DaemonSet"),
+        "kubernetes_stateful_set" => ("apps/v1", "StatefulSet"),
+        "kubernetes_replication_controller" => ("v1", "ReplicationController"),
+        "kubernetes_job" => ("batch/v1", "Job"),
+        "kubernetes_cron_job" => ("batch/v1", "CronJob"),
+        _ => return None,
+    })
+}
+
+/// Blocks the kubernetes provider writes singular that the API writes plural.
+const PLURAL: &[(&str, &str)] = &[
+    ("container", "containers"),
+    ("init_container", "initContainers"),
+    ("ephemeral_container", "ephemeralContainers"),
+    ("volume", "volumes"),
+    ("volume_mount", "volumeMounts"),
+];
+
+/// Blocks that are objects in the API (the provider writes every block as a list).
+const SINGULAR: &[&str] = &[
+    "metadata",
+    "spec",
+    "template",
+    "job_template",
+    "security_context",
+    "capabilities",
+    "host_path",
+];
+
+/// A kubernetes provider resource → a Kubernetes object, then the Kubernetes extractor.
+fn kubernetes(ctx: &Ctx, values: &Node, api: &str, kind: &str, facts: &mut Facts) {
+    let mut entries = vec![
+        Entry {
+            key: "apiVersion".into(),
+            key_pos: values.pos,
+            value: Node::new(values.pos, Value::Str(api.into())),
+        },
+        Entry {
+            key: "kind".into(),
+            key_pos: values.pos,
+            value: Node::new(values.pos, Value::Str(kind.into())),
+        },
+    ];
+    let converted = to_api(values);
+    entries.extend(converted.entries().iter().cloned());
+    let doc = Node::new(values.pos, Value::Map(entries));
+    let (w0, c0) = (facts.workloads.len(), facts.containers.len());
+    k8s::extract(&doc, ctx.file, facts);
+    // Name the resource by its address, keeping the Kubernetes name for the reader.
+    for w in &mut facts.workloads[w0..] {
+        w.resource = format!("{} ({})", ctx.address, w.resource);
+    }
+    for c in &mut facts.containers[c0..] {
+        c.resource = format!("{} ({})", ctx.address, c.resource);
+        for m in &mut c.mounts {
+            m.resource = c.resource.clone();
+        }
+    }
+}
+
+/// snake_case keys → camelCase, singular blocks → objects, repeated blocks → plural lists.
+fn to_api(n: &Node) -> Node {
+    match &n.value {
+        Value::Map(entries) => {
+            let mut out = Vec::new();
+            for e in entries {
+                if let Some((_, plural)) = PLURAL.iter().find(|(s, _)| *s == e.key) {
+                    out.push(Entry {
+                        key: plural.to_string(),
+                        key_pos: e.key_pos,
+                        value: Node::new(
+                            e.value.pos,
+                            Value::Seq(e.value.items().iter().map(to_api).collect()),
+                        ),
+                    });
+                    continue;
+                }
+                let value = if SINGULAR.contains(&e.key.as_str()) {
+                    e.value
+                        .items()
+                        .first()
+                        .map_or_else(|| to_api(&e.value), to_api)
+                } else {
+                    to_api(&e.value)
+                };
+                out.push(Entry {
+                    key: camel(&e.key),
+                    key_pos: e.key_pos,
+                    value,
+                });
+            }
+            Node::new(n.pos, Value::Map(out))
+        }
+        Value::Seq(items) => Node::new(n.pos, Value::Seq(items.iter().map(to_api).collect())),
+        _ => n.clone(),
+    }
+}
+
+/// `run_as_non_root` → `runAsNonRoot`; `host_pid` → `hostPID`, `host_ipc` → `hostIPC`.
+fn camel(key: &str) -> String {
+    match key {
+        "host_pid" => return "hostPID".into(),
+        "host_ipc" => return "hostIPC".into(),
+        _ => {}
+    }
+    let mut out = String::with_capacity(key.len());
+    let mut upper = false;
+    for c in key.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_keys_become_api_keys() {
+        assert_eq!(camel("read_only_root_filesystem"), "readOnlyRootFilesystem");
+        assert_eq!(camel("host_pid"), "hostPID");
+        assert_eq!(camel("service_account_name"), "serviceAccountName");
+    }
+}
