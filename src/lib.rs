@@ -87,6 +87,8 @@ pub struct Stats {
     pub policy_statements: usize,
     /// Dockerfile images found.
     pub images: usize,
+    /// EC2 instances, launch templates and launch configurations found.
+    pub instances: usize,
 }
 
 /// The result of a scan.
@@ -191,6 +193,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.stats.containers = report.facts.containers.len();
     report.stats.policy_statements = report.facts.iam_statements.len();
     report.stats.images = report.facts.images.len();
+    report.stats.instances = report.facts.instances.len();
     Ok(report)
 }
 

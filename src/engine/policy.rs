@@ -89,9 +89,14 @@ pub struct Policy {
 impl Policy {
     /// Parses and validates one policy.
     pub fn parse(text: &str, origin: &str) -> Result<Policy> {
-        let mut p: Policy = serde_saphyr::from_str(text)
-            .map_err(|e| anyhow::anyhow!("{}", e.to_string().lines().next().unwrap_or("")))
-            .with_context(|| format!("{origin}: invalid policy"))?;
+        let mut p: Policy = serde_saphyr::from_str(text).map_err(|e| {
+            // `file:line:column: message`, as for the files a scan reads.
+            let e = crate::parse::yaml::to_parse_error(text, &e);
+            match e.pos {
+                Some(pos) => anyhow::anyhow!("{origin}:{pos}: invalid policy: {}", e.message),
+                None => anyhow::anyhow!("{origin}: invalid policy: {}", e.message),
+            }
+        })?;
         let query = jsonpath_rust::parser::parse_json_path(&p.select)
             .map_err(|e| anyhow::anyhow!("{origin}: invalid JSONPath `{}`: {e}", p.select))?;
         p.query = Some(query);
@@ -178,5 +183,21 @@ mod tests {
         assert!(e.contains("mine.yaml") && e.contains("JSONPath"), "{e}");
         let e = Policy::parse("id: X1\nbogus: 1\n", "mine.yaml").unwrap_err();
         assert!(format!("{e:#}").contains("mine.yaml"));
+    }
+
+    #[test]
+    fn yaml_errors_in_policies_are_located_like_scan_errors() {
+        let e =
+            Policy::parse("id: X1\nslug: x\ntitle: \"open\nseverity: low\n", "p.yaml").unwrap_err();
+        assert_eq!(
+            format!("{e:#}"),
+            "p.yaml:3:8: invalid policy: unclosed quote"
+        );
+        let e = Policy::parse("id: X1\nslug: x\nseverty: low\n", "p.yaml").unwrap_err();
+        let e = format!("{e:#}");
+        assert!(
+            e.starts_with("p.yaml:3:1: invalid policy: unknown field `severty`"),
+            "{e}"
+        );
     }
 }

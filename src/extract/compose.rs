@@ -10,7 +10,7 @@
 use super::container::{self as shared, Borrow, MountSpec};
 use crate::facts::{Container, Facts, HostMount, Locs, Tri, Workload};
 use crate::parse::substitute::{self, Lookup, Syntax};
-use crate::parse::{Node, Pos};
+use crate::parse::{Entry, Node, Pos, Value};
 
 const COMPOSE: Syntax = Syntax {
     escape: None,
@@ -44,9 +44,14 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     let first_new = facts.containers.len();
     let mut borrows = Vec::new();
     let names: Vec<&str> = services.entries().iter().map(|e| e.key.as_str()).collect();
+    let effective: Vec<Node> = services
+        .entries()
+        .iter()
+        .map(|e| extended(services, &e.value, 0))
+        .collect();
     for (index, entry) in services.entries().iter().enumerate() {
-        let service = &entry.value;
-        let w = workload(&entry.key, service, file, entry.key_pos);
+        let service = &effective[index];
+        let w = workload(&entry.key, service, &names, &effective, file, entry.key_pos);
         facts
             .containers
             .push(container(&entry.key, service, named_volumes, &w));
@@ -67,6 +72,7 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
                     borrower: index,
                     lender,
                     read_only: parts.any(|p| p == "ro"),
+                    pos: from.pos,
                 });
             }
         }
@@ -80,15 +86,92 @@ fn interpolate(node: &Node) -> Option<String> {
     substitute::substitute(&text, COMPOSE, &|_| Lookup::Unknown)
 }
 
-fn workload(name: &str, service: &Node, file: &str, pos: Pos) -> Workload {
+/// Keys whose lists `extends` adds to the base's instead of replacing them.
+const MERGED_LISTS: &[&str] = &[
+    "volumes",
+    "devices",
+    "cap_add",
+    "security_opt",
+    "volumes_from",
+];
+
+/// A service with what it `extends` (in the same file) merged under it: its own keys
+/// win, and lists of mounts, devices and capabilities add up, as compose merges them.
+/// `extends` from another file is not followed.
+fn extended(services: &Node, service: &Node, depth: usize) -> Node {
+    let base_name = match service.get("extends") {
+        Some(e) if e.get("file").is_some() => None,
+        Some(e) => e
+            .get("service")
+            .and_then(Node::scalar_text)
+            .or_else(|| e.as_str().map(str::to_string)),
+        None => None,
+    };
+    let Some(base) = base_name
+        .and_then(|n| services.get(&n))
+        .filter(|_| depth < 10)
+    else {
+        return service.clone();
+    };
+    let base = extended(services, base, depth + 1);
+    let mut entries: Vec<Entry> = base
+        .entries()
+        .iter()
+        .filter(|e| e.key != "extends")
+        .cloned()
+        .collect();
+    for own in service.entries() {
+        match entries.iter_mut().find(|e| e.key == own.key) {
+            Some(e) if MERGED_LISTS.contains(&own.key.as_str()) => {
+                let mut items = e.value.items().to_vec();
+                items.extend(own.value.items().iter().cloned());
+                *e = Entry {
+                    value: Node::new(own.value.pos, Value::Seq(items)),
+                    ..own.clone()
+                };
+            }
+            Some(e) => *e = own.clone(),
+            None => entries.push(own.clone()),
+        }
+    }
+    Node::new(service.pos, Value::Map(entries))
+}
+
+/// Whether a service's `network_mode`, `pid` or `ipc` is the host's, directly or by
+/// joining (`service:other`) a service that is, and the value as written.
+fn host_mode(
+    key: &str,
+    service: &Node,
+    names: &[&str],
+    services: &[Node],
+    depth: usize,
+) -> (Option<String>, bool) {
+    let Some(value) = service.get(key).and_then(interpolate) else {
+        return (None, false);
+    };
+    let joined = value
+        .strip_prefix("service:")
+        .and_then(|n| names.iter().position(|x| *x == n));
+    let host = match joined {
+        _ if value == "host" => true,
+        Some(i) if depth < 10 => host_mode(key, &services[i], names, services, depth + 1).1,
+        _ => false,
+    };
+    (Some(value), host)
+}
+
+fn workload(
+    name: &str,
+    service: &Node,
+    names: &[&str],
+    services: &[Node],
+    file: &str,
+    pos: Pos,
+) -> Workload {
     let mut locs = Locs::new();
     let mut host = |key: &str, field: &'static str| -> (Option<String>, bool) {
-        let Some(e) = service.entry(key) else {
-            return (None, false);
-        };
-        let value = interpolate(&e.value);
-        let is_host = value.as_deref() == Some("host");
-        if is_host {
+        let (value, is_host) = host_mode(key, service, names, services, 0);
+        if let (true, Some(e)) = (is_host, service.entry(key)) {
             locs.insert(field, e.key_pos);
         }
         (value, is_host)
@@ -510,6 +593,21 @@ volumes:
             (m[1].host_path.as_str(), m[1].mount_path.as_str()),
             (r"C:\data", r"C:\data")
         );
+    }
+
+    #[test]
+    fn extends_and_joined_namespaces() {
+        let f = facts(
+            "services:\n  base:\n    image: x\n    privileged: true\n    network_mode: host\n    volumes: [/etc:/etc]\n  child:\n    extends: base\n    volumes: [/proc:/proc]\n  peer:\n    image: y\n    network_mode: service:child\n    pid: container:abc\n",
+        );
+        let child = &f.containers[1];
+        assert_eq!(child.privileged, Some(true));
+        assert_eq!(child.mounts.len(), 2, "volumes add up");
+        assert!(f.workloads[1].host_network);
+        let peer = &f.workloads[2];
+        assert!(peer.host_network, "joins a service on the host network");
+        assert_eq!(peer.locs["host_network"].line, 12);
+        assert!(!peer.host_pid);
     }
 
     #[test]

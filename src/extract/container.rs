@@ -105,6 +105,8 @@ pub struct Borrow {
     pub lender: usize,
     /// The borrowed mounts are read-only.
     pub read_only: bool,
+    /// Where the borrowing is written: the borrowed mounts are reported there.
+    pub pos: Pos,
 }
 
 /// Gives each borrower its lenders' host mounts. Borrowing chains (a from b from c), so
@@ -127,8 +129,12 @@ pub fn borrow_mounts(containers: &mut [Container], borrows: &[Borrow]) {
                         .any(|own| own.host_path == m.host_path && own.mount_path == m.mount_path)
                 })
                 .map(|m| HostMount {
+                    resource: borrower.resource.clone(),
                     container: borrower.name.clone(),
                     read_only: m.read_only || b.read_only,
+                    file: borrower.file.clone(),
+                    loc: b.pos,
+                    locs: Locs::from([("host_path", b.pos)]),
                     ..m.clone()
                 })
                 .collect();

@@ -202,7 +202,8 @@ fn image(stages: &[Stage], chosen: usize, file: &str) -> Image {
                     "no USER in the final stage, so the image runs as {origin}'s user: root unless that image sets another"
                 ),
             };
-            (Tri::Yes, Some(0), reason)
+            // Root is assumed, not written: no UID to report.
+            (Tri::Yes, None, reason)
         }
     };
     let mut locs = Locs::new();

@@ -342,12 +342,10 @@ fn host_mounts(
         let Some(host_path) = path_node.scalar_text() else {
             continue;
         };
-        let read_only = d
-            .get("permissions")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .all(|p| p.as_str() == Some("read"));
+        // No permissions means read, write and mknod.
+        let permissions = d.get("permissions").map(Node::items).unwrap_or_default();
+        let read_only =
+            !permissions.is_empty() && permissions.iter().all(|p| p.as_str() == Some("read"));
         mounts.push(shared::host_mount(MountSpec {
             resource: &w.resource,
             container,
@@ -382,6 +380,7 @@ fn share_volumes_from(defs: &Node, containers: &mut [Container]) {
                     borrower,
                     lender,
                     read_only: from.get("readOnly").and_then(Node::as_bool) == Some(true),
+                    pos: def.entry("volumesFrom").map_or(from.pos, |e| e.key_pos),
                 });
             }
         }

@@ -4,38 +4,30 @@
 
 use super::{Entry, Node, ParseError, Pos, Value};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::{budget::Budget, Spanned};
+use serde_saphyr::budget::{Budget, BudgetBreach};
+use serde_saphyr::granit_parser::{
+    ErrorKind as ScanErrorKind, Event, Parser, ScanError, StructureStyle,
+};
+use serde_saphyr::localizer::ExternalMessageSource;
+use serde_saphyr::{MessageFormatter, Spanned, UserMessageFormatter};
 use std::fmt;
 
 /// Deepest nesting accepted; real manifests (CRD schemas included) stay far below.
 const MAX_DEPTH: usize = 128;
 
+/// How every message about a limit ends.
+const NOT_SCANNED: &str = "; not scanned";
+
 /// Parses every document of a YAML stream. Empty documents become `Null` nodes.
 pub fn parse(text: &str) -> Result<Vec<Node>, ParseError> {
-    let docs: Vec<YamlNode> =
-        serde_saphyr::from_multiple_with_options(text, options()).map_err(|e| {
-            let pos = e
-                .location()
-                .filter(|l| l.line() > 0)
-                .map(|l| Pos::new(l.line() as u32, l.column() as u32));
-            ParseError {
-                pos,
-                message: first_line(&e.to_string()),
-            }
-        })?;
+    let docs: Vec<YamlNode> = serde_saphyr::from_multiple_with_options(text, options())
+        .map_err(|e| to_parse_error(text, &e))?;
     Ok(docs.into_iter().map(|d| d.0).collect())
 }
 
 fn options() -> serde_saphyr::Options {
-    let mut budget = Budget::default();
-    // Defaults suit config files; a large manifest bundle (10 MB and more) needs room.
-    budget.max_events = 50_000_000;
-    budget.max_nodes = 20_000_000;
-    budget.max_documents = 1_000_000;
-    budget.max_depth = MAX_DEPTH;
-    budget.max_reader_input_bytes = None;
     let mut opts = serde_saphyr::Options::default();
-    opts.budget = Some(budget);
+    opts.budget = Some(budget());
     // Aliases in real manifests copy a few small blocks; a bomb replays millions.
     opts.alias_limits.max_total_replayed_events = 200_000;
     opts.legacy_octal_numbers = true;
@@ -44,17 +36,230 @@ fn options() -> serde_saphyr::Options {
     opts
 }
 
-/// serde-saphyr messages may end with a location, a snippet or advice meant for
-/// programmers using the library; keep the first line, in the user's terms.
-fn first_line(msg: &str) -> String {
-    let mut line = msg.lines().next().unwrap_or(msg).trim();
-    if let Some(i) = line.rfind(" at line ") {
-        line = &line[..i];
+fn budget() -> Budget {
+    let mut budget = Budget::default();
+    // Defaults suit config files; a large manifest bundle (10 MB and more) needs room.
+    budget.max_events = 50_000_000;
+    budget.max_nodes = 20_000_000;
+    budget.max_documents = 1_000_000;
+    budget.max_depth = MAX_DEPTH;
+    budget.max_reader_input_bytes = None;
+    budget
+}
+
+/// A serde-saphyr error as a [`ParseError`]: one line in the user's terms, at the
+/// position that explains it best.
+pub(crate) fn to_parse_error(text: &str, e: &serde_saphyr::Error) -> ParseError {
+    let (mut pos, mut message) = describe(e);
+    if let (Some(scan), Some(p)) = (scan_error(e), pos) {
+        if matches!(scan.kind(), ScanErrorKind::TabInBlockIndentation) {
+            // The scanner reports the content after the indentation; point at the tab.
+            pos = Some(first_tab_before(text, p));
+        } else if let Some((bracket, open)) = unclosed_flow(text, p) {
+            // As the parser says when the file ends inside the collection.
+            message = format!("unclosed bracket '{bracket}' (parsing stopped at {p}: {message})");
+            pos = Some(open);
+        }
     }
-    if let Some(i) = line.find(", set DuplicateKeyPolicy") {
-        return format!("{} (Kubernetes rejects duplicate fields)", &line[..i]);
+    ParseError { pos, message }
+}
+
+/// Position and message of an error, unwrapping the alias and snippet wrappers
+/// serde-saphyr puts around the original error.
+fn describe(e: &serde_saphyr::Error) -> (Option<Pos>, String) {
+    use serde_saphyr::Error as E;
+    match e {
+        E::WithSnippet { error, .. } => describe(error),
+        // Inside an alias the inner error's own location is that of the replayed
+        // events; the alias, where the anchor was used, is what the user wrote.
+        E::AliasError {
+            error, locations, ..
+        } => {
+            let (inner, message) = describe(error);
+            let used = to_pos(locations.reference_location);
+            let defined = to_pos(locations.defined_location);
+            let pos = used.or(defined).or(inner);
+            let message = match defined {
+                Some(d) if Some(d) != pos => {
+                    let (what, end) = message
+                        .strip_suffix(NOT_SCANNED)
+                        .map_or((message.as_str(), ""), |m| (m, NOT_SCANNED));
+                    format!("{what} (this alias repeats the anchor at {d}){end}")
+                }
+                _ => message,
+            };
+            (pos, message)
+        }
+        _ => (e.location().and_then(to_pos), message(e)),
     }
-    line.to_string()
+}
+
+fn to_pos(l: serde_saphyr::Location) -> Option<Pos> {
+    (l.line() > 0).then(|| Pos::new(l.line() as u32, l.column().max(1) as u32))
+}
+
+/// One line, in the user's terms: no Rust values, no advice about library options.
+fn message(e: &serde_saphyr::Error) -> String {
+    use serde_saphyr::Error as E;
+    let text = match e {
+        E::Budget { breach, .. } => budget_message(breach),
+        E::AliasReplayLimitExceeded {
+            max_total_replayed_events,
+            ..
+        } => format!(
+            "alias bomb: aliases expand to more than {max_total_replayed_events} YAML values; \
+             not scanned"
+        ),
+        E::AliasExpansionLimitExceeded {
+            max_expansions_per_anchor,
+            ..
+        } => format!(
+            "alias bomb: an anchor is repeated by aliases more than \
+             {max_expansions_per_anchor} times; not scanned"
+        ),
+        E::AliasReplayStackDepthExceeded { max_depth, .. } => {
+            format!("aliases nested more than {max_depth} levels deep; not scanned")
+        }
+        E::AliasReplayCounterOverflow { .. } => {
+            "alias bomb: aliases expand too far; not scanned".to_string()
+        }
+        E::UnknownAnchor { .. } => "alias to an anchor that is not defined before it".to_string(),
+        E::DuplicateMappingKey { key: Some(k), .. } => {
+            format!("duplicate mapping key `{k}` (Kubernetes rejects duplicate fields)")
+        }
+        E::DuplicateMappingKey { key: None, .. } => {
+            "duplicate mapping key (Kubernetes rejects duplicate fields)".to_string()
+        }
+        _ => UserMessageFormatter.format_message(e).into_owned(),
+    };
+    // A multi-line message keeps its first line; control characters go.
+    let line = text.lines().next().unwrap_or("").trim();
+    line.chars().filter(|c| !c.is_control()).collect()
+}
+
+/// The limit a budget breach hit, as the user would say it.
+fn budget_message(breach: &BudgetBreach) -> String {
+    let b = budget();
+    match breach {
+        BudgetBreach::Depth { .. } => {
+            format!("nesting deeper than {} levels; not scanned", b.max_depth)
+        }
+        BudgetBreach::Events { .. } => format!(
+            "too large: more than {} YAML parser events; not scanned",
+            b.max_events
+        ),
+        BudgetBreach::Nodes { .. } => {
+            format!(
+                "too large: more than {} YAML values; not scanned",
+                b.max_nodes
+            )
+        }
+        BudgetBreach::Documents { .. } => {
+            format!("more than {} YAML documents; not scanned", b.max_documents)
+        }
+        BudgetBreach::ScalarBytes { .. } => format!(
+            "too large: more than {} bytes of text in values; not scanned",
+            b.max_total_scalar_bytes
+        ),
+        BudgetBreach::InputBytes { .. } => "too large; not scanned".to_string(),
+        BudgetBreach::Aliases { .. } => {
+            format!("more than {} aliases; not scanned", b.max_aliases)
+        }
+        BudgetBreach::Anchors { .. } => {
+            format!("more than {} anchors; not scanned", b.max_anchors)
+        }
+        BudgetBreach::AliasAnchorRatio { aliases, anchors } => {
+            format!("alias bomb: {aliases} aliases for {anchors} anchors; not scanned")
+        }
+        BudgetBreach::MergeKeys { .. } => format!(
+            "more than {} merge keys (`<<`); not scanned",
+            b.max_merge_keys
+        ),
+        BudgetBreach::RecordedAnchorEvents { .. } | BudgetBreach::RecordedAnchorBytes { .. } => {
+            "anchored blocks too large to replay; not scanned".to_string()
+        }
+        BudgetBreach::SequenceUnbalanced => "a closing bracket without its opening one".to_string(),
+        BudgetBreach::InclusionDepth { .. }
+        | BudgetBreach::PropertyExpansionDepth { .. }
+        | BudgetBreach::PropertyInterpolationWork { .. } => {
+            "too complex to expand; not scanned".to_string()
+        }
+        _ => "too large or too complex; not scanned".to_string(),
+    }
+}
+
+/// The YAML parser's own error, when the error is a syntax error.
+fn scan_error(e: &serde_saphyr::Error) -> Option<&ScanError> {
+    match e {
+        serde_saphyr::Error::WithSnippet { error, .. } => scan_error(error),
+        serde_saphyr::Error::ExternalMessage { source, .. } => match source.as_ref() {
+            ExternalMessageSource::Parser(scan) => Some(scan),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The first tab of the run of blanks that ends just before `pos` on its line.
+fn first_tab_before(text: &str, pos: Pos) -> Pos {
+    let Some(line) = text.lines().nth(pos.line as usize - 1) else {
+        return pos;
+    };
+    let before: Vec<char> = line.chars().take(pos.column as usize - 1).collect();
+    let blanks = before
+        .iter()
+        .rev()
+        .take_while(|c| matches!(c, ' ' | '\t'))
+        .count();
+    let start = before.len() - blanks;
+    match before[start..].iter().position(|&c| c == '\t') {
+        Some(i) => Pos::new(pos.line, (start + i) as u32 + 1),
+        None => pos,
+    }
+}
+
+/// When the parser stopped at `at` inside a flow collection (`[...]`, `{...}`) that
+/// was opened on an earlier line indented no less than the line it stopped on, the
+/// collection was most likely never closed: its bracket and where it is.
+fn unclosed_flow(text: &str, at: Pos) -> Option<(char, Pos)> {
+    // Replay the events up to the error, keeping the collections still open.
+    let mut open: Vec<Option<(char, Pos)>> = Vec::new();
+    let mut parser = Parser::new_from_str(text);
+    let error = loop {
+        match parser.next_event()? {
+            Ok((event, span)) => match event {
+                Event::SequenceStart(style, ..) | Event::MappingStart(style, ..) => {
+                    let pos = Pos::new(span.start.line() as u32, span.start.col() as u32 + 1);
+                    let bracket = text
+                        .get(span.start.byte_offset()?..)
+                        .and_then(|t| t.chars().next())
+                        .filter(|c| matches!(c, '[' | '{'));
+                    open.push(match (style, bracket) {
+                        (StructureStyle::Flow, Some(b)) => Some((b, pos)),
+                        _ => None,
+                    });
+                }
+                Event::SequenceEnd | Event::MappingEnd => {
+                    open.pop();
+                }
+                Event::StreamEnd => return None,
+                _ => {}
+            },
+            Err(e) => break e,
+        }
+    };
+    // Only when this replay stopped where serde-saphyr did.
+    let m = error.marker();
+    if (m.line() as u32, m.col() as u32 + 1) != (at.line, at.column) {
+        return None;
+    }
+    // Implicit `key: value` pairs in a flow sequence open a mapping of their own.
+    let (bracket, pos) = open.iter().rev().find_map(|o| *o)?;
+    let indent = |line: u32| {
+        let l = text.lines().nth(line as usize - 1).unwrap_or("");
+        l.len() - l.trim_start_matches([' ', '\t']).len()
+    };
+    (at.line > pos.line && indent(at.line) <= indent(pos.line)).then_some((bracket, pos))
 }
 
 /// A [`Node`] deserialized from YAML, with the position serde-saphyr reports.
@@ -229,6 +434,154 @@ mod tests {
         assert_eq!(e.pos, Some(Pos::new(2, 1)));
         assert!(!e.message.contains("DuplicateKeyPolicy"), "{}", e.message);
         assert!(e.message.contains("duplicate"), "{}", e.message);
+    }
+
+    #[test]
+    fn tab_in_block_indentation_points_at_the_tab() {
+        let e = parse("kind: Service\nmetadata:\n\tname: x\n").unwrap_err();
+        assert_eq!(e.pos, Some(Pos::new(3, 1)), "{e:?}");
+        assert!(e.message.contains("tab"), "{}", e.message);
+        assert_eq!(
+            first_tab_before("a:\n  \t\tb: 1\n", Pos::new(2, 5)),
+            Pos::new(2, 3)
+        );
+        assert_eq!(first_tab_before("a: b\n", Pos::new(1, 4)), Pos::new(1, 4));
+    }
+
+    #[test]
+    fn unclosed_flow_collection_is_located_at_its_bracket() {
+        let e = parse("a:\n  args: [\"--port\", \"8080\"\n  ports: 1\n").unwrap_err();
+        assert_eq!(e.pos, Some(Pos::new(2, 9)), "{e:?}");
+        assert!(
+            e.message.starts_with("unclosed bracket '['"),
+            "{}",
+            e.message
+        );
+        // Where the parser stopped is still named.
+        assert!(e.message.contains("3:8"), "{}", e.message);
+        let e = parse("a: {b: 1,\n  c: [1, d: 2\ne: 3\n").unwrap_err();
+        assert!(e.message.starts_with("unclosed bracket '['"), "{e:?}");
+        assert_eq!(e.pos, Some(Pos::new(2, 6)), "{e:?}");
+    }
+
+    #[test]
+    fn errors_inside_a_closed_or_one_line_flow_collection_stay_where_they_are() {
+        // Same line as the bracket: the message is the parser's own.
+        let e = parse("a: [1, 2 b: c: d]\n").unwrap_err();
+        assert!(!e.message.contains("unclosed"), "{e:?}");
+        // A continuation line indented deeper than the bracket's line.
+        assert_eq!(
+            unclosed_flow("a: [1,\n     2: 3: 4]\n", Pos::new(2, 10)),
+            None
+        );
+    }
+
+    #[test]
+    fn nesting_limit_is_in_user_terms() {
+        let mut text = String::new();
+        for i in 0..200 {
+            text.push_str(&format!("{}k{i}:\n", "  ".repeat(i)));
+        }
+        // Test threads have small stacks; scans run on 8 MiB ones (see `crate::scan`).
+        let e = std::thread::Builder::new()
+            .stack_size(8 * 1024 * 1024)
+            .spawn(move || parse(&text).unwrap_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(e.message, "nesting deeper than 128 levels; not scanned");
+        assert_eq!(e.pos, Some(Pos::new(129, 257)));
+    }
+
+    #[test]
+    fn no_budget_or_alias_limit_message_is_a_debug_value() {
+        use serde_saphyr::{Error as E, Location};
+        let location = Location::UNKNOWN;
+        let breaches = [
+            BudgetBreach::Events { events: 1 },
+            BudgetBreach::Aliases { aliases: 1 },
+            BudgetBreach::Anchors { anchors: 1 },
+            BudgetBreach::Depth { depth: 1 },
+            BudgetBreach::InclusionDepth { depth: 1 },
+            BudgetBreach::Documents { documents: 1 },
+            BudgetBreach::Nodes { nodes: 1 },
+            BudgetBreach::ScalarBytes {
+                total_scalar_bytes: 1,
+            },
+            BudgetBreach::MergeKeys { merge_keys: 1 },
+            BudgetBreach::AliasAnchorRatio {
+                aliases: 1,
+                anchors: 1,
+            },
+            BudgetBreach::SequenceUnbalanced,
+            BudgetBreach::InputBytes { input_bytes: 1 },
+            BudgetBreach::RecordedAnchorEvents {
+                recorded_anchor_events: 1,
+            },
+            BudgetBreach::RecordedAnchorBytes {
+                recorded_anchor_bytes: 1,
+            },
+            BudgetBreach::PropertyExpansionDepth {
+                depth: 1,
+                max_depth: 1,
+            },
+            BudgetBreach::PropertyInterpolationWork {
+                work: 1,
+                max_work: 1,
+            },
+        ];
+        let mut errors: Vec<E> = breaches
+            .into_iter()
+            .map(|breach| E::Budget { breach, location })
+            .collect();
+        errors.extend([
+            E::AliasReplayCounterOverflow { location },
+            E::AliasReplayLimitExceeded {
+                total_replayed_events: 2,
+                max_total_replayed_events: 1,
+                location,
+            },
+            E::AliasExpansionLimitExceeded {
+                anchor_id: 1,
+                expansions: 2,
+                max_expansions_per_anchor: 1,
+                location,
+            },
+            E::AliasReplayStackDepthExceeded {
+                depth: 2,
+                max_depth: 1,
+                location,
+            },
+        ]);
+        for e in &errors {
+            let m = message(e);
+            assert!(!m.is_empty());
+            for bad in ["{", "=", "budget", "breach", "_", "Options"] {
+                assert!(!m.contains(bad), "{m:?} contains {bad:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn alias_bomb_message_is_whole_and_at_an_alias() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            let refs = vec![format!("*a{p}"); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        let e = parse(&text).unwrap_err();
+        let pos = e.pos.unwrap();
+        let line = text.lines().nth(pos.line as usize - 1).unwrap();
+        let at: String = line.chars().skip(pos.column as usize - 1).take(2).collect();
+        assert_eq!(at, "*a", "{e:?}");
+        assert!(e.message.starts_with("alias bomb: "), "{}", e.message);
+        assert!(e.message.ends_with("; not scanned"), "{}", e.message);
+        assert_eq!(
+            e.message.matches('(').count(),
+            e.message.matches(')').count()
+        );
+        assert!(!e.message.contains(" at line "), "{}", e.message);
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub fn render(report: &Report) -> String {
     let doc = json!({
         "schema_version": SCHEMA_VERSION,
         "tool": { "name": "breakout", "version": env!("CARGO_PKG_VERSION") },
+        "modules_not_scanned": report.modules_not_scanned,
         "summary": {
             "files_scanned": report.stats.files_scanned,
             "files_skipped": report.stats.files_skipped,
@@ -25,6 +26,7 @@ pub fn render(report: &Report) -> String {
             "containers": report.stats.containers,
             "policy_statements": report.stats.policy_statements,
             "images": report.stats.images,
+            "instances": report.stats.instances,
             "findings": report.findings.len(),
             "by_severity": by_severity,
             "by_rule": count_by_rule(report),

@@ -65,17 +65,26 @@ pub fn render(report: &Report, style: Style) -> String {
         let _ = writeln!(out, "{n} {noun}: {}", counts.join(", "));
     }
     let s = &report.stats;
+    let counted =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let _ = writeln!(
         out,
-        "Files: {} scanned, {} skipped, {} failed · {} workloads, {} containers, {} images, {} policy statements",
+        "Files: {} scanned, {} skipped, {} failed · {}, {}, {}, {}, {}",
         s.files_scanned,
         s.files_skipped,
         s.files_failed,
-        s.workloads,
-        s.containers,
-        s.images,
-        s.policy_statements
+        counted(s.workloads, "workload", "workloads"),
+        counted(s.containers, "container", "containers"),
+        counted(s.images, "image", "images"),
+        counted(s.instances, "instance", "instances"),
+        counted(s.policy_statements, "policy statement", "policy statements"),
     );
+    if !report.modules_not_scanned.is_empty() {
+        let _ = writeln!(out, "\n{}", bold("Terraform modules not scanned", style));
+        for m in &report.modules_not_scanned {
+            let _ = writeln!(out, "  {m}");
+        }
+    }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Could not scan", style));
         for e in &report.errors {
