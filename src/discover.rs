@@ -65,11 +65,13 @@ pub fn format_of(path: &Path) -> Option<Format> {
     if dockerfile("dockerfile") || dockerfile("containerfile") {
         return Some(Format::Dockerfile);
     }
+    if name.ends_with(".tf") || name.ends_with(".tf.json") {
+        return Some(Format::Terraform);
+    }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     match ext.as_str() {
         "yaml" | "yml" => Some(Format::Yaml),
         "json" => Some(Format::Json),
-        "tf" => Some(Format::Terraform),
         _ => None,
     }
 }

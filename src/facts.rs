@@ -348,6 +348,9 @@ pub struct InstanceMetadata {
     /// `yes`: the endpoint is on and the hop limit is above 1, so a container behind the
     /// host's network stack reaches IMDS; unset means 1.
     pub hop_limit_above_one: Tri,
+    /// EKS managed node groups that launch their nodes from this launch template (their
+    /// pods sit behind the hop limit).
+    pub eks_node_groups: Vec<String>,
     /// File the resource is in.
     pub file: String,
     /// Position of the resource.

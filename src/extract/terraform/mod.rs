@@ -194,7 +194,7 @@ fn read_module(
         .ok()?
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "tf") && p.is_file())
+        .filter(|p| is_terraform_file(p) && p.is_file())
         .collect();
     paths.sort();
     let named_canonical: Option<Vec<PathBuf>> = named.map(|n| {
@@ -223,6 +223,20 @@ fn read_module(
                 continue;
             }
         };
+        // `.tf.json` is rewritten as native syntax, line for line.
+        let text = if display.ends_with(".json") {
+            match crate::parse::json::parse(&text) {
+                Ok(doc) => crate::parse::hcl::json_syntax::to_hcl(&doc),
+                Err(e) => {
+                    if reported {
+                        errors.push(file_error(&display, e.pos, e.message));
+                    }
+                    continue;
+                }
+            }
+        } else {
+            text
+        };
         match crate::parse::hcl::parse(&text) {
             Ok(body) => files.push(TfFile {
                 id: file_id(&display),
@@ -243,6 +257,13 @@ fn read_module(
         dir: canonical.to_path_buf(),
         files,
     })
+}
+
+/// `*.tf` and `*.tf.json`.
+pub fn is_terraform_file(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".tf") || n.ends_with(".tf.json"))
 }
 
 fn file_error(file: &str, pos: Option<Pos>, message: String) -> FileError {
@@ -916,6 +937,7 @@ impl<'m> Instance<'m> {
                 }
             }
         }
+        self.link_node_groups(facts);
         for (name, decl) in &self.modules {
             match self.shared.arena.calls.get(&(self.index, name.clone())) {
                 Some(Ok(_)) => {
@@ -931,6 +953,50 @@ impl<'m> Instance<'m> {
         let children: Vec<Rc<Instance<'m>>> = self.children.borrow().values().cloned().collect();
         for c in children {
             c.extract(facts, unscanned);
+        }
+    }
+}
+
+impl Instance<'_> {
+    /// EKS managed node groups run their nodes from a launch template: the template's
+    /// metadata fact learns which node groups (and so which pods) it serves. The link is
+    /// read from the configuration (`launch_template { id = aws_launch_template.x.id }`),
+    /// since the id itself is known only after apply.
+    fn link_node_groups(&self, facts: &mut Facts) {
+        for ((rtype, name), decl) in &self.resources {
+            if rtype != "aws_eks_node_group" {
+                continue;
+            }
+            let Some(lt) = blocks(&decl.item.body, "launch_template").next() else {
+                continue;
+            };
+            let template = ["id", "name"].iter().find_map(|k| {
+                let Expression::Traversal(t) = &lt.body.get_attribute(k)?.value else {
+                    return None;
+                };
+                let Expression::Variable(root) = &t.expr else {
+                    return None;
+                };
+                if root.value().as_str() != "aws_launch_template" {
+                    return None;
+                }
+                match t.operators.first().map(|o| o.value()) {
+                    Some(hcl_edit::expr::TraversalOperator::GetAttr(n)) => {
+                        Some(n.value().to_string())
+                    }
+                    _ => None,
+                }
+            });
+            let Some(template) = template else { continue };
+            let template = self.prefixed(&format!("aws_launch_template.{template}"));
+            let group = self.prefixed(&format!("{rtype}.{name}"));
+            for fact in facts.instances.iter_mut().filter(|f| {
+                f.resource == template || f.resource.starts_with(&format!("{template}["))
+            }) {
+                if !fact.eks_node_groups.contains(&group) {
+                    fact.eks_node_groups.push(group.clone());
+                }
+            }
         }
     }
 }

@@ -35,8 +35,17 @@ pub fn render(attrs: V, file: FileId) -> V {
         }
     };
     merge_docs("source_policy_documents", &mut statements);
-    let own: Vec<V> = match map.get("statement").map(|(_, v)| &v.val) {
-        Some(Val::List(blocks)) => blocks.iter().map(|b| statement(b, file)).collect(),
+    let own: Vec<V> = match map.get("statement").map(|(_, v)| v) {
+        Some(V {
+            val: Val::List(blocks),
+            ..
+        }) => blocks.iter().map(|b| statement(b, file)).collect(),
+        // `.tf.json` may write a single block as an object.
+        Some(
+            one @ V {
+                val: Val::Map(_), ..
+            },
+        ) => vec![statement(one, file)],
         _ => Vec::new(),
     };
     merge(&mut statements, own);

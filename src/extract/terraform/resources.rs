@@ -46,7 +46,6 @@ pub fn handles(rtype: &str, data: bool) -> bool {
             | "aws_instance"
             | "aws_launch_template"
             | "aws_launch_configuration"
-            | "aws_eks_node_group"
     ) || k8s_kind(rtype).is_some()
 }
 
@@ -87,7 +86,6 @@ pub fn extract(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         "aws_instance" | "aws_launch_template" | "aws_launch_configuration" => {
             metadata(ctx, values, facts)
         }
-        "aws_eks_node_group" => {}
         rtype => {
             if let Some((api, kind)) = k8s_kind(rtype) {
                 kubernetes(ctx, values, api, kind, facts);
@@ -327,6 +325,7 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         hop_limit,
         imdsv1_allowed,
         hop_limit_above_one,
+        eks_node_groups: Vec::new(),
         file: ctx.file.to_string(),
         loc,
         locs,

@@ -8,6 +8,7 @@
 
 pub mod eval;
 pub mod funcs;
+pub mod json_syntax;
 pub mod value;
 
 use super::{LineIndex, ParseError};
