@@ -104,7 +104,11 @@ fn load_policies(dir: Option<&PathBuf>) -> Result<Vec<Policy>> {
     let mut all = engine::builtin();
     if let Some(dir) = dir {
         for p in engine::load_dir(dir)? {
-            if let Some(clash) = all.iter().find(|b| b.id == p.id || b.slug == p.slug) {
+            // Rules are named case-insensitively everywhere else (`--only`, `show`).
+            if let Some(clash) = all
+                .iter()
+                .find(|b| b.id.eq_ignore_ascii_case(&p.id) || b.slug.eq_ignore_ascii_case(&p.slug))
+            {
                 bail!(
                     "{}: id or slug of `{}` is already used by {}",
                     p.origin,

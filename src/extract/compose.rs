@@ -361,7 +361,9 @@ fn host_mounts(
 /// `SRC:DST[:MODE]`: SRC is a host path when it starts with `/`, `.`, `~` or a drive
 /// letter; otherwise it names a volume. A lone `DST` is an anonymous volume.
 fn short_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
-    let text = interpolate(v)?;
+    // A source from an unset variable stays as written: visible in the facts, and not
+    // a known host folder.
+    let text = interpolate(v).or_else(|| v.scalar_text())?;
     let (source, rest) = split_host(&text);
     if rest.is_empty() {
         return None;
@@ -444,7 +446,8 @@ fn split_host(text: &str) -> (&str, &str) {
 }
 
 fn is_path(source: &str) -> bool {
-    source.starts_with(['/', '.', '~', '\\']) || (source.len() > 2 && source.as_bytes()[1] == b':')
+    source.starts_with(['/', '.', '~', '\\', '$'])
+        || (source.len() > 2 && source.as_bytes()[1] == b':')
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub enum Format {
     Table,
     /// The versioned JSON report (`docs/json-report.md`).
     Json,
+    /// The facts policies select from (`docs/facts.md`), for writing policies.
+    Facts,
 }
 
 /// How a report is laid out for its reader.
@@ -39,6 +41,12 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Table => table::render(report, style),
         Format::Json => json::render(report),
+        Format::Facts => {
+            let mut out = serde_json::to_string_pretty(&report.facts)
+                .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+            out.push('\n');
+            out
+        }
     }
 }
 
