@@ -363,6 +363,8 @@ struct Instance<'m> {
     data: BTreeMap<(String, String), Decl<'m, Block>>,
     modules: BTreeMap<String, Decl<'m, Block>>,
     outputs: BTreeMap<String, Decl<'m, Block>>,
+    /// Resources and data sources declared twice (data?, (type, name), the second one).
+    duplicates: Vec<(bool, (String, String), Decl<'m, Block>)>,
     cache: RefCell<BTreeMap<String, Slot>>,
     children: RefCell<BTreeMap<String, Rc<Instance<'m>>>>,
     depth: usize,
@@ -389,6 +391,7 @@ impl<'m> Instance<'m> {
             data: BTreeMap::new(),
             modules: BTreeMap::new(),
             outputs: BTreeMap::new(),
+            duplicates: Vec::new(),
             cache: RefCell::new(BTreeMap::new()),
             children: RefCell::new(BTreeMap::new()),
             depth,
@@ -410,11 +413,33 @@ impl<'m> Instance<'m> {
                     }
                     // Files that are not reported supply variables and locals only.
                     _ if !f.reported => {}
-                    ("resource", Some(t), Some(n)) => {
-                        inst.resources.insert((t, n), decl);
-                    }
-                    ("data", Some(t), Some(n)) => {
-                        inst.data.insert((t, n), decl);
+                    (kind @ ("resource" | "data"), Some(t), Some(n)) => {
+                        let data = kind == "data";
+                        let map = if data {
+                            &mut inst.data
+                        } else {
+                            &mut inst.resources
+                        };
+                        match map.get(&(t.clone(), n.clone())) {
+                            Some(first) => {
+                                let first_file = &module.files[first.file].display;
+                                let first_line = shared.lines[index][first.file]
+                                    .pos(first.item.span().map_or(0, |s| s.start))
+                                    .line;
+                                let prefix = if data { "data." } else { "" };
+                                shared.report(
+                                    &f.display,
+                                    shared.lines[index][fi].pos(b.span().map_or(0, |s| s.start)),
+                                    format!(
+                                        "duplicate {kind} {prefix}{t}.{n}: already declared at {first_file}:{first_line} (Terraform refuses this module; both are judged)"
+                                    ),
+                                );
+                                inst.duplicates.push((data, (t, n), decl));
+                            }
+                            None => {
+                                map.insert((t, n), decl);
+                            }
+                        }
                     }
                     ("module", Some(n), _) => {
                         inst.modules.insert(n, decl);
@@ -753,6 +778,41 @@ impl<'m> Instance<'m> {
         }
     }
 
+    /// Every instance of a resource or data source block, evaluated afresh (duplicates of
+    /// an address are not in the reference cache), with their addresses.
+    fn instance_values(&self, decl: Decl<'m, Block>, rtype: &str, base: &str) -> Vec<(String, V)> {
+        let file = self.file(decl.file);
+        let fallback = self.pos(decl.file, decl.item.span());
+        let object = |b: &[(&str, V)]| {
+            let mut v = self.block_value(decl.file, decl.item, b, Some(rtype));
+            v.open = true;
+            v
+        };
+        match self.instances(decl) {
+            Expansion::Single => vec![(base.to_string(), object(&[]))],
+            Expansion::Count(n) => (0..n)
+                .map(|i| {
+                    let count = count_object(i, fallback, file.id);
+                    (format!("{base}[{i}]"), object(&[("count", count)]))
+                })
+                .collect(),
+            Expansion::Each(items) => items
+                .into_iter()
+                .map(|(k, v)| {
+                    let each = each_object(&k, v, fallback, file.id);
+                    (format!("{base}[{k:?}]"), object(&[("each", each)]))
+                })
+                .collect(),
+            // count/for_each unknown: judge the configuration once, with unknown
+            // count.index/each.
+            Expansion::Unknown => {
+                let unknown = V::new(fallback, file.id, Val::Unknown);
+                let b = [("count", unknown.clone()), ("each", unknown)];
+                vec![(format!("{base}[*]"), object(&b))]
+            }
+        }
+    }
+
     /// A child module instance's outputs.
     fn module_value(&self, name: &str, pos: Pos) -> Result<Option<V>, EvalError> {
         let Some(decl) = self.modules.get(name).copied() else {
@@ -880,14 +940,18 @@ impl<'m> Instance<'m> {
     /// modules'.
     fn extract(&self, facts: &mut Facts, unscanned: &mut Vec<String>) {
         let mut rendered_docs = Vec::new();
-        for (data, map) in [(true, &self.data), (false, &self.resources)] {
-            for ((rtype, name), decl) in map {
+        let all = [(true, &self.data), (false, &self.resources)];
+        let declared = all
+            .iter()
+            .flat_map(|(data, map)| map.iter().map(move |(k, d)| (*data, k, d)));
+        // Duplicates are errors Terraform refuses; they are still judged, so nothing in
+        // a folder of examples goes unread.
+        let duplicates = self.duplicates.iter().map(|(data, k, d)| (*data, k, d));
+        for (data, (rtype, name), decl) in declared.chain(duplicates) {
+            {
                 if !resources::handles(rtype, data) {
                     continue;
                 }
-                let Ok(Some(value)) = self.resource_value(data, rtype, name, Pos::new(1, 1)) else {
-                    continue;
-                };
                 let base = if data {
                     format!("data.{rtype}.{name}")
                 } else {
@@ -895,26 +959,7 @@ impl<'m> Instance<'m> {
                 };
                 let file = self.file(decl.file);
                 let fallback = self.pos(decl.file, decl.item.span());
-                let instances: Vec<(String, V)> = match (&value.val, self.instances(*decl)) {
-                    (Val::List(items), Expansion::Count(_)) => items
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| (format!("{base}[{i}]"), v.clone()))
-                        .collect(),
-                    (Val::Map(m), Expansion::Each(_)) => m
-                        .iter()
-                        .map(|(k, (_, v))| (format!("{base}[{k:?}]"), v.clone()))
-                        .collect(),
-                    (Val::Unknown, Expansion::Unknown) => {
-                        // count/for_each unknown: judge the configuration once, with
-                        // unknown count.index/each.
-                        let unknown = V::new(fallback, file.id, Val::Unknown);
-                        let b = [("count", unknown.clone()), ("each", unknown)];
-                        let v = self.block_value(decl.file, decl.item, &b, Some(rtype));
-                        vec![(format!("{base}[*]"), v)]
-                    }
-                    _ => vec![(base.clone(), value.clone())],
-                };
+                let instances = self.instance_values(*decl, rtype, &base);
                 for (address, v) in instances {
                     if data && rtype == "aws_iam_policy_document" {
                         if let Val::Map(m) = &v.val {
