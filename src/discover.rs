@@ -65,7 +65,10 @@ pub fn format_of(path: &Path) -> Option<Format> {
     if dockerfile("dockerfile") || dockerfile("containerfile") {
         return Some(Format::Dockerfile);
     }
-    if name.ends_with(".tf") || name.ends_with(".tf.json") {
+    if [".tf", ".tf.json", ".tfvars", ".tfvars.json"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+    {
         return Some(Format::Terraform);
     }
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();

@@ -156,12 +156,15 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         .map(|c| (display_name(c), scan_file(c, opts)))
         .collect();
     let mut per_file: Vec<Facts> = Vec::new();
-    let tf_files = terraform.len();
+    // Terraform files (modules and variable files) count one by one; their facts come
+    // per module.
+    let mut scanned = terraform.len();
     for module in scan_terraform(&terraform, opts) {
         report.errors.extend(module.errors);
         report.modules_not_scanned.extend(module.unscanned_modules);
         per_file.push(module.facts);
     }
+    let modules = per_file.len();
     for (file, outcome) in outcomes {
         match outcome {
             Outcome::Facts(f) => per_file.push(f),
@@ -169,7 +172,8 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
             Outcome::Failed(e) => report.errors.push(e),
         }
     }
-    report.stats.files_scanned = per_file.len() - tf_files.min(per_file.len()) + tf_files;
+    scanned += per_file.len() - modules;
+    report.stats.files_scanned = scanned;
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
     // Policies select within a file's facts: evaluating file by file, in parallel,
