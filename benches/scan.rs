@@ -1,8 +1,10 @@
-//! Scan benchmark: generates a corpus of realistic Kubernetes manifests, scans it
-//! with all built-in policies, and prints throughput and peak memory.
+//! Scan benchmark: generates a corpus of realistic Kubernetes manifests (or, with
+//! `BENCH_KIND=terraform`, Terraform modules), scans it with all built-in policies, and
+//! prints throughput and peak memory.
 //!
 //! `cargo bench --bench scan` (defaults: 2000 files of ~8 workloads) or
-//! `cargo bench --bench scan -- FILES WORKLOADS_PER_FILE [RUNS]`.
+//! `cargo bench --bench scan -- FILES ITEMS_PER_FILE [RUNS]`; for Terraform, FILES are
+//! `.tf` files (10 per module folder) and ITEMS the resources in each.
 
 use breakout::{engine, scan, ScanOptions};
 use std::fmt::Write as _;
@@ -70,6 +72,70 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// One `.tf` file of a module: IAM policies built with `jsonencode` and
+/// `for_each`, policy documents, launch templates and ECS task definitions, with
+/// variables and locals to evaluate.
+fn terraform_file(seed: usize, resources: usize) -> String {
+    let mut out = format!(
+        "locals {{\n  tables_{seed} = [\"orders\", \"users\", \"carts\"]\n  prefix_{seed} = \"${{var.env}}-{seed}\"\n}}\n\n"
+    );
+    for i in 0..resources {
+        let n = seed * 1000 + i;
+        let _ = match n % 4 {
+            0 => write!(
+                out,
+                "resource \"aws_iam_policy\" \"p{n}\" {{\n  for_each = toset(local.tables_{seed})\n  name     = \"${{local.prefix_{seed}}}-${{each.key}}\"\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{{\n      Effect   = \"Allow\"\n      Action   = {}\n      Resource = \"arn:aws:dynamodb:*:*:table/${{each.key}}\"\n    }}]\n  }})\n}}\n\n",
+                if n % 3 == 0 { "[\"dynamodb:*\"]" } else { "[\"dynamodb:GetItem\", \"dynamodb:Query\"]" }
+            ),
+            1 => write!(
+                out,
+                "data \"aws_iam_policy_document\" \"d{n}\" {{\n  statement {{\n    actions   = [\"dynamodb:PutItem\", \"dynamodb:DeleteItem\"]\n    resources = [{}]\n  }}\n}}\n\n",
+                if n % 5 == 0 { "\"*\"" } else { "\"arn:aws:dynamodb:eu-west-1:111122223333:table/orders\"" }
+            ),
+            2 => write!(
+                out,
+                "resource \"aws_launch_template\" \"lt{n}\" {{\n  name = \"nodes-{n}\"\n  metadata_options {{\n    http_tokens                 = {}\n    http_put_response_hop_limit = {}\n  }}\n}}\n\n",
+                if n % 2 == 0 { "\"required\"" } else { "\"optional\"" },
+                1 + n % 2
+            ),
+            _ => write!(
+                out,
+                "resource \"aws_ecs_task_definition\" \"t{n}\" {{\n  family       = \"app-{n}\"\n  network_mode = \"awsvpc\"\n  container_definitions = jsonencode([{{\n    name                   = \"app\"\n    image                  = \"example/app:{n}\"\n    user                   = \"{}\"\n    readonlyRootFilesystem = {}\n    privileged             = {}\n  }}])\n}}\n\n",
+                if n % 3 == 0 { "0" } else { "10001" },
+                n % 2 == 0,
+                n % 7 == 0
+            ),
+        };
+    }
+    out
+}
+
+/// Writes the corpus and returns its size in bytes.
+fn write_corpus(dir: &std::path::Path, terraform: bool, files: usize, per_file: usize) -> usize {
+    let mut bytes = 0;
+    for f in 0..files {
+        let (sub, name, text) = if terraform {
+            let sub = dir.join(format!("module-{}", f / 10));
+            let text = terraform_file(f, per_file);
+            (sub, format!("part-{f}.tf"), text)
+        } else {
+            let sub = dir.join(format!("team-{}", f % 20));
+            (sub, format!("app-{f}.yaml"), manifest(f, per_file))
+        };
+        std::fs::create_dir_all(&sub).unwrap();
+        if terraform && f % 10 == 0 {
+            std::fs::write(
+                sub.join("variables.tf"),
+                "variable \"env\" {\n  default = \"prod\"\n}\n",
+            )
+            .unwrap();
+        }
+        bytes += text.len();
+        std::fs::write(sub.join(name), text).unwrap();
+    }
+    bytes
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; keep only our numeric arguments.
     let args: Vec<usize> = std::env::args()
@@ -80,15 +146,9 @@ fn main() {
     let per_file = args.get(1).copied().unwrap_or(8);
     let runs = args.get(2).copied().unwrap_or(3);
 
+    let terraform = std::env::var("BENCH_KIND").is_ok_and(|k| k == "terraform");
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut bytes = 0;
-    for f in 0..files {
-        let text = manifest(f, per_file);
-        bytes += text.len();
-        let sub = dir.path().join(format!("team-{}", f % 20));
-        std::fs::create_dir_all(&sub).unwrap();
-        std::fs::write(sub.join(format!("app-{f}.yaml")), text).unwrap();
-    }
+    let bytes = write_corpus(dir.path(), terraform, files, per_file);
     // BENCH_NO_POLICIES=1 measures discovery, parsing and extraction alone.
     let policies = if std::env::var_os("BENCH_NO_POLICIES").is_some() {
         Vec::new()
@@ -101,8 +161,10 @@ fn main() {
         ..Default::default()
     };
     println!(
-        "corpus: {files} files, {} workloads, {:.1} MiB; {} threads",
+        "corpus: {files} {} files, {} {}, {:.1} MiB; {} threads",
+        if terraform { "Terraform" } else { "Kubernetes" },
         files * per_file,
+        if terraform { "resources" } else { "workloads" },
         bytes as f64 / 1048576.0,
         rayon::current_num_threads()
     );
@@ -114,9 +176,11 @@ fn main() {
         best = best.min(secs);
         assert!(report.errors.is_empty(), "{:?}", report.errors.first());
         println!(
-            "run {run}: {secs:.3} s, {} findings, {} containers",
+            "run {run}: {secs:.3} s, {} findings, {} containers, {} policy statements, {} instances",
             report.findings.len(),
-            report.stats.containers
+            report.stats.containers,
+            report.stats.policy_statements,
+            report.stats.instances
         );
     }
     println!(
