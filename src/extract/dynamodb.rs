@@ -15,6 +15,9 @@ pub struct Action {
     pub access_level: String,
     /// breakout's class: `read`, `write`, `delete` or `admin`.
     pub class: String,
+    /// `dynamodb:PutItem`, as policies write it (filled in when the catalog loads).
+    #[serde(skip)]
+    pub full_name: String,
 }
 
 #[derive(Deserialize)]
@@ -50,6 +53,9 @@ pub fn actions() -> &'static [Action] {
             .expect("embedded DynamoDB catalog is valid");
         let mut actions = c.actions;
         actions.sort_by(|a, b| a.name.cmp(&b.name));
+        for a in &mut actions {
+            a.full_name = format!("dynamodb:{}", a.name);
+        }
         actions
     })
 }

@@ -433,18 +433,19 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
         true
     };
     let catalog = dynamodb::actions();
+    let not_action = n.get("NotAction").is_some();
     let granted: BTreeSet<usize> = catalog
         .iter()
         .enumerate()
+        .filter(|_| reaches_dynamodb)
         .filter(|(_, a)| {
-            let full = format!("dynamodb:{}", a.name);
-            if n.get("NotAction").is_some() {
-                !not_actions.iter().any(|p| wildcard_match(p, &full))
+            let full = a.full_name.as_str();
+            if not_action {
+                !not_actions.iter().any(|p| wildcard_match(p, full))
             } else {
-                actions.iter().any(|p| wildcard_match(p, &full))
+                actions.iter().any(|p| wildcard_match(p, full))
             }
         })
-        .filter(|_| reaches_dynamodb)
         .map(|(i, _)| i)
         .collect();
     let (condition_keys, restricting_condition) = conditions(n.get("Condition"));
@@ -597,15 +598,17 @@ fn pattern_covers_every_table(p: &str) -> bool {
 /// IAM wildcard matching: `*` any run of characters, `?` one character, ASCII case
 /// ignored (action names are case-insensitive; resource patterns rarely differ in case).
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().map(|c| c.to_ascii_lowercase()).collect();
-    let t: Vec<char> = text.chars().map(|c| c.to_ascii_lowercase()).collect();
+    // Bytes, compared ASCII-case-insensitively: IAM action and ARN patterns are ASCII,
+    // and a multi-byte character only ever equals itself. No allocation: this runs for
+    // every catalog action against every pattern of every statement.
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        if pi < p.len() && (p[pi] == b'?' || p[pi].eq_ignore_ascii_case(&t[ti])) {
             pi += 1;
             ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
+        } else if pi < p.len() && p[pi] == b'*' {
             star = Some((pi, ti));
             pi += 1;
         } else if let Some((sp, st)) = star {
@@ -616,7 +619,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    p[pi..].iter().all(|&c| c == '*')
+    p[pi..].iter().all(|&c| c == b'*')
 }
 
 fn list_summary(names: &[String]) -> String {
