@@ -573,39 +573,24 @@ impl<'m> Instance<'m> {
             format!("{rtype}.{name}")
         };
         self.memo(&address, pos, || {
-            let instances = self.instances(decl);
             let fid = self.file(decl.file).id;
             let bpos = self.pos(decl.file, decl.item.span());
-            let object = |b: &[(&str, V)]| {
-                let mut v = self.block_value(decl.file, decl.item, b, Some(rtype));
-                v.open = true;
-                v
-            };
-            match instances {
-                Expansion::Single => object(&[]),
-                Expansion::Unknown => V::new(bpos, fid, Val::Unknown),
-                Expansion::Count(n) => V::new(
-                    bpos,
-                    fid,
-                    Val::List(
-                        (0..n)
-                            .map(|i| object(&[("count", count_object(i, bpos, fid))]))
-                            .collect(),
-                    ),
-                ),
-                Expansion::Each(items) => V::new(
-                    bpos,
-                    fid,
-                    Val::Map(
-                        items
-                            .into_iter()
-                            .map(|(k, v)| {
-                                let each = each_object(&k, v, bpos, fid);
-                                (k, (bpos, object(&[("each", each)])))
-                            })
-                            .collect(),
-                    ),
-                ),
+            let v = |val| V::new(bpos, fid, val);
+            match self.instances(decl) {
+                Expansion::Unknown => v(Val::Unknown),
+                Expansion::Single => self.expand(decl, rtype, Expansion::Single).remove(0).1,
+                e @ Expansion::Count(_) => v(Val::List(
+                    self.expand(decl, rtype, e)
+                        .into_iter()
+                        .map(|(_, o)| o)
+                        .collect(),
+                )),
+                e @ Expansion::Each(_) => v(Val::Map(
+                    self.expand(decl, rtype, e)
+                        .into_iter()
+                        .map(|(k, o)| (k.name(), (bpos, o)))
+                        .collect(),
+                )),
             }
         })
         .map(Some)
@@ -778,9 +763,10 @@ impl<'m> Instance<'m> {
         }
     }
 
-    /// Every instance of a resource or data source block, evaluated afresh (duplicates of
-    /// an address are not in the reference cache), with their addresses.
-    fn instance_values(&self, decl: Decl<'m, Block>, rtype: &str, base: &str) -> Vec<(String, V)> {
+    /// Evaluates each instance of a resource or data source block as its expansion says,
+    /// with its instance key. An unknown `count`/`for_each` gives one instance judged
+    /// with unknown `count.index`/`each`.
+    fn expand(&self, decl: Decl<'m, Block>, rtype: &str, expansion: Expansion) -> Vec<(Key, V)> {
         let file = self.file(decl.file);
         let fallback = self.pos(decl.file, decl.item.span());
         let object = |b: &[(&str, V)]| {
@@ -788,27 +774,25 @@ impl<'m> Instance<'m> {
             v.open = true;
             v
         };
-        match self.instances(decl) {
-            Expansion::Single => vec![(base.to_string(), object(&[]))],
+        match expansion {
+            Expansion::Single => vec![(Key::None, object(&[]))],
             Expansion::Count(n) => (0..n)
                 .map(|i| {
                     let count = count_object(i, fallback, file.id);
-                    (format!("{base}[{i}]"), object(&[("count", count)]))
+                    (Key::Index(i), object(&[("count", count)]))
                 })
                 .collect(),
             Expansion::Each(items) => items
                 .into_iter()
                 .map(|(k, v)| {
                     let each = each_object(&k, v, fallback, file.id);
-                    (format!("{base}[{k:?}]"), object(&[("each", each)]))
+                    (Key::Name(k), object(&[("each", each)]))
                 })
                 .collect(),
-            // count/for_each unknown: judge the configuration once, with unknown
-            // count.index/each.
             Expansion::Unknown => {
                 let unknown = V::new(fallback, file.id, Val::Unknown);
                 let b = [("count", unknown.clone()), ("each", unknown)];
-                vec![(format!("{base}[*]"), object(&b))]
+                vec![(Key::Unknown, object(&b))]
             }
         }
     }
@@ -959,7 +943,11 @@ impl<'m> Instance<'m> {
                 };
                 let file = self.file(decl.file);
                 let fallback = self.pos(decl.file, decl.item.span());
-                let instances = self.instance_values(*decl, rtype, &base);
+                let instances: Vec<(String, V)> = self
+                    .expand(*decl, rtype, self.instances(*decl))
+                    .into_iter()
+                    .map(|(k, v)| (format!("{base}{}", k.suffix()), v))
+                    .collect();
                 for (address, v) in instances {
                     if data && rtype == "aws_iam_policy_document" {
                         if let Val::Map(m) = &v.val {
@@ -1042,6 +1030,35 @@ impl Instance<'_> {
                     fact.eks_node_groups.push(group.clone());
                 }
             }
+        }
+    }
+}
+
+/// An instance's key: none, `[0]`, `["orders"]`, or `[*]` when unknown.
+enum Key {
+    None,
+    Index(usize),
+    Name(String),
+    Unknown,
+}
+
+impl Key {
+    /// The address suffix, as Terraform prints it.
+    fn suffix(&self) -> String {
+        match self {
+            Key::None => String::new(),
+            Key::Index(i) => format!("[{i}]"),
+            Key::Name(n) => format!("[{n:?}]"),
+            Key::Unknown => "[*]".into(),
+        }
+    }
+
+    /// The key in a `for_each` map of instances.
+    fn name(self) -> String {
+        match self {
+            Key::Name(n) => n,
+            Key::Index(i) => i.to_string(),
+            Key::None | Key::Unknown => String::new(),
         }
     }
 }
