@@ -192,14 +192,15 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         .unwrap_or_else(|| "(unnamed)".into());
     let mut locs = Locs::new();
 
-    let user = setting(
+    let user_node = setting(
         &mut locs,
         Some(def),
         "user",
         &["run_as_user", "user_setting"],
-    )
-    .and_then(Node::scalar_text)
-    .filter(|u| !u.trim().is_empty());
+    );
+    let user = user_node
+        .and_then(Node::scalar_text)
+        .filter(|u| !u.trim().is_empty());
     let (runs_as_root, run_as_user) = user
         .as_deref()
         .map_or((Tri::Unknown, None), shared::parse_user);
@@ -207,8 +208,11 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         .as_deref()
         .and_then(|u| u.split_once(':'))
         .and_then(|(_, g)| g.trim().parse().ok());
-    let root_unknown_reason = (runs_as_root == Tri::Unknown)
-        .then(|| "no `user` is set, so the image's USER decides".to_string());
+    let root_unknown_reason = (runs_as_root == Tri::Unknown).then(|| match user_node {
+        Some(n) if n.is_unknown() => "`user` is known only after apply".to_string(),
+        Some(_) => "`user` is empty, so the image's USER decides".to_string(),
+        None => "no `user` is set, so the image's USER decides".to_string(),
+    });
 
     let privileged =
         setting(&mut locs, Some(def), "privileged", &["privileged"]).and_then(Node::as_bool);

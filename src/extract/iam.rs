@@ -246,6 +246,8 @@ struct Raw<'a> {
     not_resources: Vec<String>,
     principals: Vec<String>,
     not_principals: Vec<String>,
+    /// `Resource` entries that are unknown (Terraform values known after apply).
+    unknown_resources: usize,
     condition_keys: Vec<String>,
     restricting_condition: bool,
     granted: BTreeSet<usize>,
@@ -334,7 +336,22 @@ pub fn extract_policy(
         } else if !r.not_resources.is_empty() {
             format!("everything except {}", r.not_resources.join(", "))
         } else {
-            r.resources.join(", ")
+            // Only the DynamoDB resources say where the grant applies; a resource known
+            // only after apply (a Terraform attribute) is named as such.
+            let mut named: Vec<String> = r
+                .resources
+                .iter()
+                .filter(|p| may_name_dynamodb(p))
+                .cloned()
+                .collect();
+            if r.unknown_resources > 0 {
+                named.push("a resource known only after apply".into());
+            }
+            if named.is_empty() {
+                r.resources.join(", ")
+            } else {
+                named.join(", ")
+            }
         };
         let mut locs = Locs::new();
         for (key, field) in [
@@ -422,9 +439,10 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
     // `Action: "*"` on an S3 bucket grants nothing on DynamoDB: the resources must be
     // able to name a DynamoDB resource. An unknown resource (a Terraform attribute known
     // after apply) might.
-    let unknown_resource = n
-        .get("Resource")
-        .is_some_and(|r| r.is_unknown() || r.items().iter().any(Node::is_unknown));
+    let unknown_resources = n.get("Resource").map_or(0, |r| {
+        usize::from(r.is_unknown()) + r.items().iter().filter(|i| i.is_unknown()).count()
+    });
+    let unknown_resource = unknown_resources > 0;
     let reaches_dynamodb = if n.get("NotResource").is_some() {
         !not_resources.iter().any(|p| covers_all_dynamodb(p))
     } else if n.get("Resource").is_some() {
@@ -466,6 +484,7 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
         not_resources,
         principals: principals(n.get("Principal")),
         not_principals: principals(n.get("NotPrincipal")),
+        unknown_resources,
         condition_keys,
         restricting_condition,
         granted,

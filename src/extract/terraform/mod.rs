@@ -111,7 +111,7 @@ pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &In
         errors: RefCell::new(Vec::new()),
         extra_files: RefCell::new(Vec::new()),
     };
-    let root_inputs = root_variables(&shared, root_index, inputs);
+    let root_inputs = root_variables(&shared, dir, inputs);
     let instance = Instance::new(&shared, root_index, String::new(), root_inputs, 0);
     instance.extract(&mut out.facts, &mut out.unscanned_modules);
     out.errors.extend(shared.errors.into_inner());
@@ -144,6 +144,7 @@ impl Arena {
             return Some(i);
         }
         let module = read_module(dir, &canonical, named, &mut out.errors)?;
+        let display_dir = dir.to_path_buf();
         let index = self.modules.len();
         self.by_dir.insert(canonical.clone(), index);
         let calls: Vec<(String, Option<String>)> = module
@@ -170,7 +171,10 @@ impl Arena {
                     } else if !target.is_dir() {
                         Err(format!("module.{name} ({s}): folder not found"))
                     } else {
-                        self.load(&target, None, root, out)
+                        // Read through the caller's path, so files show as the user
+                        // wrote the paths (relative), not as absolute paths.
+                        let child = lexical_join(&display_dir, s);
+                        self.load(&child, None, root, out)
                             .ok_or_else(|| format!("module.{name} ({s}): no .tf files"))
                     }
                 }
@@ -257,6 +261,27 @@ fn read_module(
         dir: canonical.to_path_buf(),
         files,
     })
+}
+
+/// `dir/rel` with `.` and `..` resolved lexically (`a/b` + `../c` → `a/c`).
+fn lexical_join(dir: &Path, rel: &str) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in dir.join(rel).components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
 }
 
 /// `*.tf` and `*.tf.json`.
@@ -815,7 +840,14 @@ impl<'m> Instance<'m> {
             };
             match self.instances(decl) {
                 Expansion::Single => outputs(self.child(name, decl, String::new(), &[])),
-                Expansion::Unknown => V::new(bpos, fid, Val::Unknown),
+                // count/for_each unknown: the module is still judged once, with unknown
+                // count.index/each, like a resource; its outputs are unknown.
+                Expansion::Unknown => {
+                    let unknown = V::new(bpos, fid, Val::Unknown);
+                    let b = [("count", unknown.clone()), ("each", unknown)];
+                    let _ = self.child(name, decl, "[*]".into(), &b);
+                    V::new(bpos, fid, Val::Unknown)
+                }
                 Expansion::Count(n) => V::new(
                     bpos,
                     fid,
@@ -1169,19 +1201,23 @@ impl<'m> Scope for Instance<'m> {
 
 /// The root module's variable values: `terraform.tfvars`, `*.auto.tfvars` (sorted),
 /// `--var-file`s, then `--var`s; later ones win.
-fn root_variables(shared: &Shared, index: usize, inputs: &Inputs) -> BTreeMap<String, V> {
-    let dir = &shared.arena.modules[index].dir;
+fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BTreeMap<String, V> {
     let mut files: Vec<PathBuf> = Vec::new();
-    let tfvars = dir.join("terraform.tfvars");
-    if tfvars.is_file() {
-        files.push(tfvars);
+    for name in ["terraform.tfvars", "terraform.tfvars.json"] {
+        let tfvars = dir.join(name);
+        if tfvars.is_file() {
+            files.push(tfvars);
+        }
     }
     let mut auto: Vec<PathBuf> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
         .flatten()
         .map(|e| e.path())
-        .filter(|p| p.to_string_lossy().ends_with(".auto.tfvars"))
+        .filter(|p| {
+            let name = p.to_string_lossy();
+            name.ends_with(".auto.tfvars") || name.ends_with(".auto.tfvars.json")
+        })
         .collect();
     auto.sort();
     files.extend(auto);
@@ -1199,6 +1235,20 @@ fn root_variables(shared: &Shared, index: usize, inputs: &Inputs) -> BTreeMap<St
                 continue;
             }
         };
+        if display.ends_with(".json") {
+            match crate::parse::json::parse(&text) {
+                Ok(doc) => {
+                    for e in doc.entries() {
+                        values.insert(e.key.clone(), V::from_node(&e.value, file_id(&display), 0));
+                    }
+                }
+                Err(e) => shared
+                    .errors
+                    .borrow_mut()
+                    .push(file_error(&display, e.pos, e.message)),
+            }
+            continue;
+        }
         match crate::parse::hcl::parse(&text) {
             Ok(body) => {
                 let lines = LineIndex::new(&text);

@@ -281,9 +281,11 @@ impl<'a> Evaluator<'a> {
         }
         match self.scope.reference(root, attrs, pos)? {
             Some((mut v, used)) => {
-                // The value is used here: a value from another file is reported here.
+                // The value is used here: a value from another file is reported here
+                // (what it holds keeps its own file, and falls back to this place).
                 if v.file != self.file {
                     v.pos = pos;
+                    v.file = self.file;
                 }
                 Ok((v, used))
             }

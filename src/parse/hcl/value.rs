@@ -100,7 +100,8 @@ impl V {
                 m.iter()
                     .map(|(k, (kpos, v))| Entry {
                         key: k.clone(),
-                        key_pos: if v.file == file { *kpos } else { pos },
+                        // A key is written where its map is.
+                        key_pos: if self.file == file { *kpos } else { pos },
                         value: v.to_node(file, pos),
                     })
                     .collect(),
