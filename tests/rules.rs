@@ -5,9 +5,9 @@
 //! the folder `tests/fixtures/rules/<ID>/` (ECS task definitions, compose files,
 //! Dockerfiles: every input format that feeds the rule), scanned together. Resource
 //! names (workloads, ECS families, compose services, final Dockerfile stages, statement
-//! Sids) start with `flag-` or `pass-`, and the test checks that the findings agree with
-//! the names. Snapshot lines read `file:line:column rule message`, the file relative to
-//! `tests/fixtures/rules`.
+//! Sids, Terraform instances and launch templates) start with `flag-` or `pass-`, and
+//! the test checks that the findings agree with the names. Snapshot lines read
+//! `file:line:column rule message`, the file relative to `tests/fixtures/rules`.
 
 use breakout::{engine, scan, ScanOptions};
 use std::path::{Path, PathBuf};
@@ -79,7 +79,9 @@ fn run_rule(id: &str) -> (String, Vec<String>) {
                 .map(|s| format!("{} {}", s.resource, s.statement)),
         )
         .chain(facts.policy_attachments.iter().map(|a| a.resource.clone()))
-        .chain(facts.images.iter().map(|i| i.resource.clone()));
+        .chain(facts.images.iter().map(|i| i.resource.clone()))
+        // Terraform addresses (`aws_instance.flag-x[0]`): the name after the type.
+        .chain(facts.instances.iter().map(|i| i.resource.replace('.', " ")));
     for label in labels {
         for token in label
             .split([' ', '"', '/'])
@@ -135,6 +137,8 @@ rule_tests! {
     brk302 => "BRK302",
     brk303 => "BRK303",
     brk401 => "BRK401",
+    brk501 => "BRK501",
+    brk502 => "BRK502",
     brk504 => "BRK504",
     brk601 => "BRK601",
     brk602 => "BRK602",

@@ -32,6 +32,15 @@ const MAX_MODULE_DEPTH: usize = 16;
 /// Instances of one resource or module beyond this are not expanded.
 const MAX_INSTANCES: usize = 1_000;
 
+/// Module instances in one configuration beyond this are not expanded.
+const MAX_MODULE_INSTANCES: usize = 1_000;
+
+/// Evaluation work allowed for one top-level item (a local, an attribute of a resource
+/// instance, a module input) and for a whole configuration: a `for` over a huge range
+/// makes its own item unknown, not the rest of the module.
+const ITEM_BUDGET: u64 = 500_000;
+const CONFIG_BUDGET: u64 = 50_000_000;
+
 /// One parsed `.tf` file.
 pub struct TfFile {
     /// Path as the user sees it.
@@ -107,12 +116,14 @@ pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &In
         lines: &lines,
         root: root.to_path_buf(),
         root_dir: arena.modules[root_index].dir.clone(),
-        budget: Cell::new(DEFAULT_BUDGET),
+        budget: Cell::new(CONFIG_BUDGET),
+        module_instances: Cell::new(0),
+        rendered: RefCell::new(Vec::new()),
         errors: RefCell::new(Vec::new()),
         extra_files: RefCell::new(Vec::new()),
     };
     let root_inputs = root_variables(&shared, dir, inputs);
-    let instance = Instance::new(&shared, root_index, String::new(), root_inputs, 0);
+    let instance = Instance::new(&shared, root_index, String::new(), root_inputs, Vec::new());
     instance.extract(&mut out.facts, &mut out.unscanned_modules);
     out.errors.extend(shared.errors.into_inner());
     out.errors
@@ -339,7 +350,12 @@ struct Shared<'a> {
     root: PathBuf,
     /// The root module's folder: where relative `file()` paths start, as in Terraform.
     root_dir: PathBuf,
+    /// Evaluation work left for the whole configuration.
     budget: Cell<u64>,
+    /// Module instances created so far.
+    module_instances: Cell<usize>,
+    /// Policy documents reported as data sources, by where their document starts.
+    rendered: RefCell<Vec<(FileId, Pos)>>,
     errors: RefCell<Vec<FileError>>,
     /// Files read by `file()`/`templatefile()`, kept alive for their positions.
     extra_files: RefCell<Vec<Arc<str>>>,
@@ -392,7 +408,9 @@ struct Instance<'m> {
     duplicates: Vec<(bool, (String, String), Decl<'m, Block>)>,
     cache: RefCell<BTreeMap<String, Slot>>,
     children: RefCell<BTreeMap<String, Rc<Instance<'m>>>>,
-    depth: usize,
+    /// Module folders (arena indexes) from the root down to this instance's caller: a
+    /// call back into one of them, or into this one, is a cycle.
+    ancestors: Vec<usize>,
 }
 
 impl<'m> Instance<'m> {
@@ -401,7 +419,7 @@ impl<'m> Instance<'m> {
         index: usize,
         address: String,
         inputs: BTreeMap<String, V>,
-        depth: usize,
+        ancestors: Vec<usize>,
     ) -> Self {
         let module = &shared.arena.modules[index];
         let mut inst = Instance {
@@ -419,7 +437,7 @@ impl<'m> Instance<'m> {
             duplicates: Vec::new(),
             cache: RefCell::new(BTreeMap::new()),
             children: RefCell::new(BTreeMap::new()),
-            depth,
+            ancestors,
         };
         for (fi, f) in module.files.iter().enumerate() {
             for s in f.body.iter() {
@@ -436,8 +454,6 @@ impl<'m> Instance<'m> {
                                 .or_insert(Decl { file: fi, item: a });
                         }
                     }
-                    // Files that are not reported supply variables and locals only.
-                    _ if !f.reported => {}
                     (kind @ ("resource" | "data"), Some(t), Some(n)) => {
                         let data = kind == "data";
                         let map = if data {
@@ -445,7 +461,14 @@ impl<'m> Instance<'m> {
                         } else {
                             &mut inst.resources
                         };
-                        match map.get(&(t.clone(), n.clone())) {
+                        let key = (t.clone(), n.clone());
+                        match map.get(&key) {
+                            // A file not named on the command line only gives context:
+                            // the named file's declaration wins, without complaint.
+                            Some(_) if !f.reported => {}
+                            Some(first) if !module.files[first.file].reported => {
+                                map.insert(key, decl);
+                            }
                             Some(first) => {
                                 let first_file = &module.files[first.file].display;
                                 let first_line = shared.lines[index][first.file]
@@ -483,13 +506,27 @@ impl<'m> Instance<'m> {
         &self.module.files[i]
     }
 
-    fn evaluator(&self, file: usize) -> Evaluator<'_> {
+    fn evaluator<'b>(&'b self, file: usize, budget: &'b Cell<u64>) -> Evaluator<'b> {
         Evaluator::new(
             self,
             self.module.files[file].id,
             &self.shared.lines[self.index][file],
-            &self.shared.budget,
+            budget,
         )
+    }
+
+    /// A budget for one top-level item: [`ITEM_BUDGET`], or what is left of the
+    /// configuration's. Give it back with [`Self::spent`].
+    fn item_budget(&self) -> Cell<u64> {
+        Cell::new(ITEM_BUDGET.min(self.shared.budget.get()))
+    }
+
+    /// Charges the configuration for what an item used.
+    fn spent(&self, start: u64, budget: &Cell<u64>) {
+        let used = start.saturating_sub(budget.get());
+        self.shared
+            .budget
+            .set(self.shared.budget.get().saturating_sub(used));
     }
 
     fn pos(&self, file: usize, span: Option<std::ops::Range<usize>>) -> Pos {
@@ -535,14 +572,18 @@ impl<'m> Instance<'m> {
     /// Evaluates an expression of file `file`; errors become unknown (fatal ones are
     /// reported).
     fn eval_in(&self, file: usize, e: &Expression, bindings: &[(&str, V)]) -> V {
-        let mut ev = self.evaluator(file);
+        let budget = self.item_budget();
+        let start = budget.get();
+        let mut ev = self.evaluator(file, &budget);
         for (n, v) in bindings {
             ev.bind(n, v.clone());
         }
-        match ev.eval(e) {
+        let v = match ev.eval(e) {
             Ok(v) => v,
             Err(err) => self.unknown_after(err, file, e),
-        }
+        };
+        self.spent(start, &budget);
+        v
     }
 
     fn unknown_after(&self, err: EvalError, file: usize, e: &Expression) -> V {
@@ -663,12 +704,17 @@ impl<'m> Instance<'m> {
     ) -> V {
         let fid = self.file(file).id;
         let pos = self.pos(file, block.span());
-        let mut ev = self.evaluator(file);
+        // One resource instance is one item of work.
+        let budget = self.item_budget();
+        let start = budget.get();
+        let mut ev = self.evaluator(file, &budget);
         for (n, v) in bindings {
             ev.bind(n, v.clone());
         }
         let mut map = BTreeMap::new();
         self.body_into(&mut ev, file, &block.body, &mut map, rtype.is_some());
+        drop(ev);
+        self.spent(start, &budget);
         let mut v = V::new(pos, fid, Val::Map(map));
         if rtype == Some("aws_iam_policy_document") {
             v = policy_document::render(v, fid);
@@ -906,17 +952,31 @@ impl<'m> Instance<'m> {
             return Some(c.clone());
         }
         let address = self.prefixed(&format!("module.{name}{key}"));
-        if self.depth + 1 > MAX_MODULE_DEPTH {
+        let refuse = |why: String| {
             let f = self.file(decl.file);
-            self.shared.report(
-                &f.display,
-                self.pos(decl.file, decl.item.span()),
-                format!(
-                    "{address}: modules nested more than {MAX_MODULE_DEPTH} deep (a module cycle?)"
-                ),
-            );
-            return None;
+            self.shared
+                .report(&f.display, self.pos(decl.file, decl.item.span()), why);
+            None
+        };
+        // A module that calls itself, directly or through others, would never end.
+        if callee == self.index || self.ancestors.contains(&callee) {
+            return refuse(format!(
+                "module.{name} calls a module that is already calling it (a module cycle); not expanded"
+            ));
         }
+        if self.ancestors.len() + 1 > MAX_MODULE_DEPTH {
+            return refuse(format!(
+                "{address}: modules nested more than {MAX_MODULE_DEPTH} deep; not expanded"
+            ));
+        }
+        // count/for_each at every level multiply: a bound on all instances of a scan.
+        let made = self.shared.module_instances.get();
+        if made >= MAX_MODULE_INSTANCES {
+            return refuse(format!(
+                "{address}: more than {MAX_MODULE_INSTANCES} module instances in this configuration; not expanded"
+            ));
+        }
+        self.shared.module_instances.set(made + 1);
         // Arguments other than the meta-arguments are the child's variables.
         let mut inputs = BTreeMap::new();
         for a in decl.item.body.attributes() {
@@ -929,12 +989,14 @@ impl<'m> Instance<'m> {
             }
             inputs.insert(key.to_string(), self.eval_in(decl.file, &a.value, bindings));
         }
+        let mut ancestors = self.ancestors.clone();
+        ancestors.push(self.index);
         let child = Rc::new(Instance::new(
             self.shared,
             callee,
             address,
             inputs,
-            self.depth + 1,
+            ancestors,
         ));
         self.children.borrow_mut().insert(cache_key, child.clone());
         Some(child)
@@ -955,7 +1017,6 @@ impl<'m> Instance<'m> {
     /// Extracts the facts of every resource and data source instance, then the child
     /// modules'.
     fn extract(&self, facts: &mut Facts, unscanned: &mut Vec<String>) {
-        let mut rendered_docs = Vec::new();
         let all = [(true, &self.data), (false, &self.resources)];
         let declared = all
             .iter()
@@ -965,7 +1026,8 @@ impl<'m> Instance<'m> {
         let duplicates = self.duplicates.iter().map(|(data, k, d)| (*data, k, d));
         for (data, (rtype, name), decl) in declared.chain(duplicates) {
             {
-                if !resources::handles(rtype, data) {
+                // Files not named on the command line only supply what named ones use.
+                if !resources::handles(rtype, data) || !self.file(decl.file).reported {
                     continue;
                 }
                 let base = if data {
@@ -981,22 +1043,21 @@ impl<'m> Instance<'m> {
                     .map(|(k, v)| (format!("{base}{}", k.suffix()), v))
                     .collect();
                 for (address, v) in instances {
-                    if data && rtype == "aws_iam_policy_document" {
-                        if let Val::Map(m) = &v.val {
-                            if let Some((_, json)) = m.get("json") {
-                                if let Val::Encoded(_, doc) = &json.val {
-                                    rendered_docs.push((doc.file, doc.pos));
-                                }
-                            }
+                    // A policy document is reported as the data source; where a role,
+                    // policy or module uses it, its statements are not reported again.
+                    let v = if data && rtype == "aws_iam_policy_document" {
+                        if let Some(doc) = rendered_document(&v) {
+                            self.shared.rendered.borrow_mut().push(doc);
                         }
-                    }
+                        v
+                    } else {
+                        without_documents(v, &self.shared.rendered.borrow())
+                    };
                     let node = v.to_node(file.id, fallback);
                     let ctx = resources::Ctx {
                         rtype,
                         address: &self.prefixed(&address),
                         file: &file.display,
-                        value: Some(&v),
-                        rendered_docs: &rendered_docs,
                     };
                     resources::extract(&ctx, &node, facts);
                 }
@@ -1004,6 +1065,9 @@ impl<'m> Instance<'m> {
         }
         self.link_node_groups(facts);
         for (name, decl) in &self.modules {
+            if !self.file(decl.file).reported {
+                continue;
+            }
             match self.shared.arena.calls.get(&(self.index, name.clone())) {
                 Some(Ok(_)) => {
                     let _ = self.module_value(name, Pos::new(1, 1));
@@ -1015,9 +1079,21 @@ impl<'m> Instance<'m> {
                 None => {}
             }
         }
-        let children: Vec<Rc<Instance<'m>>> = self.children.borrow().values().cloned().collect();
-        for c in children {
-            c.extract(facts, unscanned);
+        let children: Vec<(String, Rc<Instance<'m>>)> = self
+            .children
+            .borrow()
+            .iter()
+            .map(|(k, c)| (k.clone(), c.clone()))
+            .collect();
+        for (key, c) in children {
+            let name = key.split('[').next().unwrap_or(&key);
+            if self
+                .modules
+                .get(name)
+                .is_some_and(|d| self.file(d.file).reported)
+            {
+                c.extract(facts, unscanned);
+            }
         }
     }
 }
@@ -1064,6 +1140,38 @@ impl Instance<'_> {
             }
         }
     }
+}
+
+/// The identity of a rendered policy document: where its document starts.
+fn rendered_document(v: &V) -> Option<(FileId, Pos)> {
+    let Val::Map(m) = &v.val else { return None };
+    match &m.get("json")?.1.val {
+        Val::Encoded(_, doc) => Some((doc.file, doc.pos)),
+        _ => None,
+    }
+}
+
+/// `v` with the policy documents already reported replaced by null.
+fn without_documents(v: V, reported: &[(FileId, Pos)]) -> V {
+    if reported.is_empty() {
+        return v;
+    }
+    let val = match v.val {
+        Val::Encoded(_, ref doc) if reported.contains(&(doc.file, doc.pos)) => Val::Null,
+        Val::List(items) => Val::List(
+            items
+                .into_iter()
+                .map(|i| without_documents(i, reported))
+                .collect(),
+        ),
+        Val::Map(m) => Val::Map(
+            m.into_iter()
+                .map(|(k, (p, i))| (k, (p, without_documents(i, reported))))
+                .collect(),
+        ),
+        other => other,
+    };
+    V { val, ..v }
 }
 
 /// An instance's key: none, `[0]`, `["orders"]`, or `[*]` when unknown.

@@ -5,7 +5,6 @@
 
 use crate::extract::{ecs, iam, k8s};
 use crate::facts::{Facts, InstanceMetadata, Locs, PolicyKind, Tri};
-use crate::parse::hcl::value::{FileId, V};
 use crate::parse::{json, Entry, Node, Pos, Value};
 use std::borrow::Cow;
 
@@ -17,10 +16,6 @@ pub struct Ctx<'a> {
     pub address: &'a str,
     /// The file the resource is written in.
     pub file: &'a str,
-    /// The evaluated value (HCL only), to recognise documents rendered elsewhere.
-    pub value: Option<&'a V>,
-    /// Positions of policy documents already reported as data sources (HCL only).
-    pub rendered_docs: &'a [(FileId, Pos)],
 }
 
 /// Whether breakout reads this resource type (`data` for data sources).
@@ -121,8 +116,8 @@ fn relocate(n: &mut Node, pos: Pos) {
     }
 }
 
-/// A policy attribute → IAM statements, unless it is a policy document data source that
-/// was already reported under its own address.
+/// A policy attribute → IAM statements (a policy document already reported as a data
+/// source arrives here as null).
 fn policy(
     ctx: &Ctx,
     node: Option<&Node>,
@@ -130,34 +125,15 @@ fn policy(
     kind: Option<PolicyKind>,
     facts: &mut Facts,
 ) {
-    let Some(node) = node else { return };
-    if ctx.rtype != "aws_iam_policy_document" && rendered_elsewhere(ctx, node) {
+    let Some(doc) = node.and_then(document) else {
         return;
-    }
-    let Some(doc) = document(node) else { return };
+    };
     let name = ctx
         .address
         .rsplit_once('.')
         .map_or(ctx.address, |(_, n)| n)
         .to_string();
     iam::extract_policy(&doc, holder, &name, kind, ctx.file, facts);
-}
-
-/// Whether a policy value is a data source document reported on its own.
-fn rendered_elsewhere(ctx: &Ctx, node: &Node) -> bool {
-    let _ = node;
-    let Some(v) = ctx.value else { return false };
-    let crate::parse::hcl::value::Val::Map(m) = &v.val else {
-        return false;
-    };
-    ["policy", "json"].iter().any(|k| {
-        m.get(*k).is_some_and(|(_, p)| match &p.val {
-            crate::parse::hcl::value::Val::Encoded(_, doc) => {
-                ctx.rendered_docs.contains(&(doc.file, doc.pos))
-            }
-            _ => false,
-        })
-    })
 }
 
 /// `aws_iam_role`: the trust policy, inline policies and `managed_policy_arns`.

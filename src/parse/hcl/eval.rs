@@ -238,7 +238,14 @@ impl<'a> Evaluator<'a> {
                     }
                     _ => (self.eval(&t.expr)?, &ops[..]),
                 };
-                self.traverse(base, rest, pos)?
+                let mut v = self.traverse(base, rest, pos)?;
+                // What the traversal reaches may come from another file (`each.value`
+                // over a collection defined elsewhere): it is reported here.
+                if v.file != self.file {
+                    v.pos = pos;
+                    v.file = self.file;
+                }
+                v
             }
             Expression::UnaryOp(op) => {
                 let v = self.eval(&op.expr)?;
@@ -277,7 +284,13 @@ impl<'a> Evaluator<'a> {
     /// many of the following attribute names it used.
     fn variable(&mut self, root: &str, attrs: &[&str], pos: Pos) -> Result<(V, usize), EvalError> {
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == root) {
-            return Ok((v.clone(), 0));
+            let mut v = v.clone();
+            // `each.value` from a collection in another file is reported here.
+            if v.file != self.file {
+                v.pos = pos;
+                v.file = self.file;
+            }
+            return Ok((v, 0));
         }
         match self.scope.reference(root, attrs, pos)? {
             Some((mut v, used)) => {

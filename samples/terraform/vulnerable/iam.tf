@@ -1,0 +1,80 @@
+# The storefront API's policy. BRK101 and BRK102: every DynamoDB action on every table.
+resource "aws_iam_policy" "orders_api" {
+  name        = "${local.name}-orders-api"
+  description = "Storefront API access to the orders table"
+
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "OrdersTable"
+        Effect   = "Allow"
+        Action   = "dynamodb:*"
+        Resource = "*"
+      },
+      {
+        Sid      = "Events"
+        Effect   = "Allow"
+        Action   = ["events:PutEvents"]
+        Resource = "arn:aws:events:${var.region}:${var.account_id}:event-bus/${local.name}"
+      },
+    ]
+  })
+}
+
+# The ingest pipeline: one statement per table, built from var.ingest_tables. BRK102:
+# the writes apply to every table in the account, not to the tables named.
+data "aws_iam_policy_document" "ingest" {
+  statement {
+    sid       = "ReadQueue"
+    actions   = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
+    resources = [aws_sqs_queue.ingest.arn]
+  }
+
+  dynamic "statement" {
+    for_each = var.ingest_tables
+    content {
+      sid       = "Write${replace(statement.key, "-", "")}"
+      actions   = statement.value
+      resources = ["arn:aws:dynamodb:${var.region}:${var.account_id}:table/*"]
+    }
+  }
+}
+
+resource "aws_sqs_queue" "ingest" {
+  name = "${local.name}-ingest"
+}
+
+resource "aws_iam_policy" "ingest" {
+  name   = "${local.name}-ingest"
+  policy = data.aws_iam_policy_document.ingest.json
+}
+
+data "aws_iam_policy_document" "ec2_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "nodes" {
+  name               = "${local.name}-eks-nodes"
+  assume_role_policy = data.aws_iam_policy_document.ec2_assume.json
+}
+
+# BRK103: AmazonDynamoDBFullAccess (in local.node_policies) on the node role hands
+# every DynamoDB action to every pod that reaches IMDS.
+resource "aws_iam_role_policy_attachment" "nodes" {
+  for_each = local.node_policies
+
+  role       = aws_iam_role.nodes.name
+  policy_arn = each.value
+}
+
+resource "aws_iam_instance_profile" "bastion" {
+  name = "${local.name}-bastion"
+  role = aws_iam_role.nodes.name
+}
