@@ -61,13 +61,27 @@ fn peer_resource(name: &str) -> Option<(&str, &str)> {
     Some((kind, last))
 }
 
-/// Whether breakout's resource label (`Kind ns/name` or `Kind name`) is that resource.
+/// Whether breakout's resource label (`Kind ns/name`, `Kind name`, or a Terraform
+/// address such as `module.m.aws_instance.web[0]` or `data.aws_iam_policy_document.d`)
+/// is that resource.
 fn same_resource(label: &str, kind: &str, name: &str) -> bool {
-    let Some((k, rest)) = label.split_once(' ') else {
-        return false;
-    };
-    let n = rest.rsplit('/').next().unwrap_or(rest);
-    k.eq_ignore_ascii_case(kind) && n == name
+    let first = label.split_whitespace().next().unwrap_or(label);
+    let address = first.split('[').next().unwrap_or(first);
+    let mut parts: Vec<&str> = address.split('.').collect();
+    while parts.first() == Some(&"module") && parts.len() > 2 {
+        parts.drain(..2);
+    }
+    match parts.as_slice() {
+        ["data", rtype, n] => (kind == "data" || kind == *rtype) && *n == name,
+        [rtype, n] if rtype.contains('_') => kind == *rtype && *n == name,
+        _ => {
+            let Some((k, rest)) = label.split_once(' ') else {
+                return false;
+            };
+            let n = rest.rsplit('/').next().unwrap_or(rest);
+            k.eq_ignore_ascii_case(kind) && n == name
+        }
+    }
 }
 
 #[test]
