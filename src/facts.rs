@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 /// Positions of individual fields of a fact, by field name.
 pub type Locs = BTreeMap<&'static str, Pos>;
 
+/// Fields of a fact whose value is written but cannot be resolved (always `true`).
+pub type Unknown = BTreeMap<&'static str, bool>;
+
 /// Everything the extractors found in a scan.
 #[derive(Debug, Default, Serialize)]
 pub struct Facts {
@@ -83,6 +86,9 @@ pub struct Workload {
     pub task_role: Option<String>,
     /// ECS `executionRoleArn`: the credentials the agent uses to pull and start.
     pub execution_role: Option<String>,
+    /// Fields whose value is written but unknown (a Terraform variable without value,
+    /// an attribute known after apply), e.g. `{"host_network": true}`.
+    pub unknown: Unknown,
     /// File the resource is in.
     pub file: String,
     /// Position of the resource (its first key).
@@ -136,6 +142,8 @@ pub struct Container {
     pub host_ipc: bool,
     /// Host paths this container mounts.
     pub mounts: Vec<HostMount>,
+    /// Fields whose value is written but unknown, e.g. `{"privileged": true}`.
+    pub unknown: Unknown,
     /// File the container is in.
     pub file: String,
     /// Position of the container.
@@ -259,6 +267,9 @@ pub struct DynamoGrant {
     /// The statement's resources cover every table (`*`, `table/*`, an account-wide wildcard,
     /// or a `NotResource` that leaves tables in).
     pub every_table: bool,
+    /// An `Action`/`NotAction` entry is known only at apply time, so the grant may be
+    /// larger than `actions`.
+    pub unknown_actions: bool,
     /// `all 79 DynamoDB actions` or the action names, for messages.
     pub summary: String,
     /// The modifying actions as a list, for messages.

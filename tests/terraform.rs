@@ -350,8 +350,9 @@ fn variables_without_inputs_use_their_defaults() {
     );
 }
 
-/// A variable with no default and no value is unknown: a policy resting on it is not
-/// judged, and that is not an error.
+/// A variable with no default and no value is unknown: a policy resting on it is
+/// reported at low confidence (DESIGN.md decision 4), never as certain, never dropped,
+/// and that is not an error.
 #[test]
 fn a_variable_without_value_makes_the_policy_unknown() {
     let main = format!(
@@ -365,7 +366,31 @@ fn a_variable_without_value_makes_the_policy_unknown() {
     let dir = write(&[("main.tf", &main)]);
     let report = scan_dir(dir.path());
     assert_no_errors(&report);
-    assert_hits(&report, dir.path(), &[]);
+    assert_hits(
+        &report,
+        dir.path(),
+        &[
+            (
+                "BRK101",
+                "aws_iam_policy.unknown",
+                "main.tf",
+                line_of(&main, "Action"),
+            ),
+            (
+                "BRK102",
+                "aws_iam_policy.unknown",
+                "main.tf",
+                line_of(&main, "Resource"),
+            ),
+        ],
+    );
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.confidence == breakout::engine::Confidence::Low));
+    assert!(report.findings[0]
+        .message
+        .contains("known only at apply time"));
     // The policy was read (it is not skipped), its actions are just not known.
     assert!(report
         .facts
@@ -1151,7 +1176,23 @@ resource "aws_iam_policy" "nested" {
         move || scan_dir(&d)
     });
     assert!(started.elapsed() < Duration::from_secs(120));
-    assert_hits(&report, dir.path(), &[]);
+    // The actions are unknown: both policies are reported, at low confidence only.
+    let action = line_of(main, "Action = local.huge");
+    let nested = line_of(main, "Action = local.nested");
+    assert_hits(
+        &report,
+        dir.path(),
+        &[
+            ("BRK101", "aws_iam_policy.huge", "main.tf", action),
+            ("BRK102", "aws_iam_policy.huge", "main.tf", action),
+            ("BRK101", "aws_iam_policy.nested", "main.tf", nested),
+            ("BRK102", "aws_iam_policy.nested", "main.tf", nested),
+        ],
+    );
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.confidence == breakout::engine::Confidence::Low));
     // range(1e9) is refused (unknown); 25 million iterations exhaust the budget, a clear
     // error at the `for` (the errors that follow are `budget_exhaustion_is_contained`).
     assert!(!report.errors.is_empty());

@@ -1,6 +1,6 @@
 //! Runs each policy's JSONPath over the fact document and turns matches into findings.
 
-use super::{Finding, Location, Policy};
+use super::{Confidence, Finding, Location, Policy};
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
@@ -10,12 +10,21 @@ pub fn evaluate(policies: &[Policy], facts: &Value) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for policy in policies {
         let query = policy.query.as_ref().expect("policies are parsed on load");
-        let matches = jsonpath_rust::query::js_path_process(query, facts)
-            .map_err(|e| anyhow!("{}: evaluating `{}`: {e}", policy.origin, policy.select))?;
-        for m in matches {
-            let path = parse_path(&m.path());
-            if let Some(f) = finding(policy, facts, &path) {
-                findings.push(f);
+        let queries = std::iter::once((query, &policy.select, Confidence::High)).chain(
+            policy
+                .unknown_query
+                .as_ref()
+                .zip(policy.unknown.as_ref())
+                .map(|(q, s)| (q, s, Confidence::Low)),
+        );
+        for (query, text, confidence) in queries {
+            let matches = jsonpath_rust::query::js_path_process(query, facts)
+                .map_err(|e| anyhow!("{}: evaluating `{text}`: {e}", policy.origin))?;
+            for m in matches {
+                let path = parse_path(&m.path());
+                if let Some(f) = finding(policy, facts, &path, confidence) {
+                    findings.push(f);
+                }
             }
         }
     }
@@ -62,7 +71,12 @@ fn parse_path(path: &str) -> Vec<Step> {
 
 /// Builds the finding for a match at `path`: the chain of objects from the root to
 /// the match supplies the position, the resource and the template fields.
-fn finding(policy: &Policy, root: &Value, path: &[Step]) -> Option<Finding> {
+fn finding(
+    policy: &Policy,
+    root: &Value,
+    path: &[Step],
+    confidence: Confidence,
+) -> Option<Finding> {
     let mut chain: Vec<&Value> = vec![root];
     for step in path {
         let cur = *chain.last()?;
@@ -100,7 +114,14 @@ fn finding(policy: &Policy, root: &Value, path: &[Step]) -> Option<Finding> {
             Some(text(v))
         })
     };
-    let message = render(&policy.message, &lookup);
+    let message = match (confidence, &policy.unknown_message) {
+        (Confidence::Low, Some(m)) => render(m, &lookup),
+        (Confidence::Low, None) => format!(
+            "{} (low confidence: it rests on a value known only at apply time)",
+            render(&policy.message, &lookup)
+        ),
+        (Confidence::High, _) => render(&policy.message, &lookup),
+    };
     let resource = lookup("resource").unwrap_or_default();
     let subject = [
         lookup("container").or_else(|| lookup("name")),
@@ -127,6 +148,7 @@ fn finding(policy: &Policy, root: &Value, path: &[Step]) -> Option<Finding> {
         resource,
         location,
         remediation: policy.remediation.trim().to_string(),
+        confidence,
         fingerprint,
     })
 }
@@ -202,6 +224,26 @@ mod tests {
             {"resource": "Pod p", "name": "b", "privileged": null, "file": "f.yaml",
              "loc": {"line": 10, "column": 3}, "locs": {}, "mounts": []}
         ]})
+    }
+
+    #[test]
+    fn unknown_selectors_give_low_confidence_findings() {
+        let text = "id: T1\nslug: t\ntitle: T\nseverity: high\nrationale: r\nremediation: fix\nselect: \"$.containers[?@.privileged == true]\"\nunknown: \"$.containers[?@.unknown.privileged == true]\"\nmessage: \"{name} is privileged\"\npeers: {}\n";
+        let p = Policy::parse(text, "test").unwrap();
+        let facts = json!({"containers": [
+            {"resource": "r", "name": "a", "privileged": true, "unknown": {}, "file": "f", "loc": {"line": 1, "column": 1}, "locs": {}},
+            {"resource": "r", "name": "b", "privileged": null, "unknown": {"privileged": true}, "file": "f", "loc": {"line": 2, "column": 1}, "locs": {}},
+            {"resource": "r", "name": "c", "privileged": null, "unknown": {}, "file": "f", "loc": {"line": 3, "column": 1}, "locs": {}}
+        ]});
+        let f = evaluate(&[p], &facts).unwrap();
+        let got: Vec<_> = f
+            .iter()
+            .map(|f| (f.message.as_str(), f.confidence))
+            .collect();
+        assert_eq!(got[0], ("a is privileged", Confidence::High));
+        assert_eq!(got[1].1, Confidence::Low);
+        assert!(got[1].0.starts_with("b is privileged (low confidence"));
+        assert_eq!(got.len(), 2);
     }
 
     #[test]

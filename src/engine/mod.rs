@@ -25,6 +25,17 @@ impl std::fmt::Display for Location {
     }
 }
 
+/// How sure a finding is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The input says so.
+    #[default]
+    High,
+    /// It rests on a value breakout cannot resolve: reported, not dropped.
+    Low,
+}
+
 /// One rule violated by one resource at one place.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
@@ -44,6 +55,8 @@ pub struct Finding {
     pub location: Location,
     /// How to fix it.
     pub remediation: String,
+    /// `high`, or `low` when the finding rests on a value breakout cannot resolve.
+    pub confidence: Confidence,
     /// Stable across runs and unrelated edits: rule, file, resource and subject hashed.
     pub fingerprint: String,
 }

@@ -72,6 +72,14 @@ pub struct Policy {
     /// Message template: `{field}` is replaced by that field of the matched fact or
     /// of the fact that contains it.
     pub message: String,
+    /// Optional JSONPath for facts where the answer rests on a value breakout cannot
+    /// resolve (a Terraform variable without value, an attribute known after apply):
+    /// each match is a finding of low confidence (DESIGN.md decision 4).
+    #[serde(default)]
+    pub unknown: Option<String>,
+    /// Message template for those findings (default: `message`).
+    #[serde(default)]
+    pub unknown_message: Option<String>,
     /// Equivalent rules of peer tools, by tool (`checkov`, `trivy`, `kics`, `kube-linter`, `hadolint`).
     #[serde(default)]
     pub peers: BTreeMap<String, Vec<String>>,
@@ -81,6 +89,9 @@ pub struct Policy {
     /// The parsed selector.
     #[serde(skip)]
     pub(crate) query: Option<JpQuery>,
+    /// The parsed `unknown` selector.
+    #[serde(skip)]
+    pub(crate) unknown_query: Option<JpQuery>,
     /// Where the policy came from (`built-in` or a file path).
     #[serde(skip)]
     pub origin: String,
@@ -100,6 +111,11 @@ impl Policy {
         let query = jsonpath_rust::parser::parse_json_path(&p.select)
             .map_err(|e| anyhow::anyhow!("{origin}: invalid JSONPath `{}`: {e}", p.select))?;
         p.query = Some(query);
+        if let Some(u) = &p.unknown {
+            let q = jsonpath_rust::parser::parse_json_path(u)
+                .map_err(|e| anyhow::anyhow!("{origin}: invalid JSONPath `{u}`: {e}"))?;
+            p.unknown_query = Some(q);
+        }
         p.origin = origin.to_string();
         if p.id.trim().is_empty() || p.slug.trim().is_empty() {
             bail!("{origin}: a policy needs an id and a slug");

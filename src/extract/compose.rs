@@ -8,7 +8,7 @@
 //! with none is unknown (the shell or `.env` supplies it).
 
 use super::container::{self as shared, Borrow, MountSpec};
-use crate::facts::{Container, Facts, HostMount, Locs, Tri, Workload};
+use crate::facts::{Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
 use crate::parse::substitute::{self, Lookup, Syntax};
 use crate::parse::{Entry, Node, Pos, Value};
 
@@ -78,6 +78,11 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         }
     }
     shared::borrow_mounts(&mut facts.containers[first_new..], &borrows);
+}
+
+/// A string that names a variable without default: written, but unknown.
+fn unresolved(node: &Node) -> bool {
+    node.as_str().is_some_and(|t| t.contains('$')) && interpolate(node).is_none()
 }
 
 /// Compose interpolation of a scalar: `None` when it depends on an unset variable.
@@ -169,10 +174,16 @@ fn workload(
     pos: Pos,
 ) -> Workload {
     let mut locs = Locs::new();
+    let mut unknown = Unknown::new();
     let mut host = |key: &str, field: &'static str| -> (Option<String>, bool) {
         let (value, is_host) = host_mode(key, service, names, services, 0);
         if let (true, Some(e)) = (is_host, service.entry(key)) {
             locs.insert(field, e.key_pos);
+        }
+        // Written, but from a variable without default.
+        if let Some(e) = service.entry(key).filter(|e| unresolved(&e.value)) {
+            locs.insert(field, e.key_pos);
+            unknown.insert(field, true);
         }
         (value, is_host)
     };
@@ -193,6 +204,7 @@ fn workload(
         network_mode,
         task_role: None,
         execution_role: None,
+        unknown,
         file: file.to_string(),
         loc: pos,
         locs,
@@ -224,6 +236,19 @@ fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workl
     let caps = key("cap_add", &["capabilities_added", "dangerous_capabilities"]);
     let security_opt = service.entry("security_opt");
 
+    let mut unknown = Unknown::new();
+    for (key, field) in [
+        ("privileged", "privileged"),
+        ("read_only", "read_only_root_filesystem"),
+        ("user", "run_as_user"),
+    ] {
+        if service.get(key).is_some_and(unresolved) {
+            unknown.insert(field, true);
+        }
+    }
+    if caps.is_some_and(|c| c.items().iter().any(unresolved)) {
+        unknown.insert("capabilities_added", true);
+    }
     let user_written = user_node.and_then(Node::scalar_text);
     let user = user_node.map(interpolate);
     let (runs_as_root, run_as_user, root_unknown_reason) = match &user {
@@ -296,6 +321,7 @@ fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workl
         host_pid: w.host_pid,
         host_ipc: w.host_ipc,
         mounts: host_mounts(name, service, named_volumes, w),
+        unknown,
         file: w.file.clone(),
         loc: w.loc,
         locs,

@@ -12,7 +12,7 @@
 //! Docker volume with a bind option is a host path too.
 
 use super::container::{self as shared, MountSpec};
-use crate::facts::{Container, Facts, HostMount, Locs, Tri, Workload};
+use crate::facts::{Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
 use crate::parse::{Node, Pos};
 
 /// Keys only ECS container definitions have: they tell a bare list of container
@@ -102,8 +102,14 @@ fn first<'a>(node: &'a Node, keys: &[&str]) -> Option<&'a crate::parse::Entry> {
 /// definition in ECS JSON or Terraform attribute shape.
 pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Workload {
     let mut locs = Locs::new();
+    let mut unknown = Unknown::new();
     let mut mode = |keys: &[&str], field: &'static str| -> Option<String> {
         let e = first(task, keys)?;
+        if e.value.is_unknown() {
+            locs.insert(field, e.key_pos);
+            unknown.insert(field, true);
+            return None;
+        }
         let value = e.value.scalar_text()?;
         if value == "host" {
             locs.insert(field, e.key_pos);
@@ -128,6 +134,7 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
         network_mode,
         task_role: role(&["taskRoleArn", "task_role_arn"]),
         execution_role: role(&["executionRoleArn", "execution_role_arn"]),
+        unknown,
         file: file.to_string(),
         loc: task.pos,
         locs,
@@ -191,6 +198,20 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         .and_then(Node::scalar_text)
         .unwrap_or_else(|| "(unnamed)".into());
     let mut locs = Locs::new();
+    let mut unknown = Unknown::new();
+    for (key, field) in [
+        ("privileged", "privileged"),
+        ("readonlyRootFilesystem", "read_only_root_filesystem"),
+        ("user", "run_as_user"),
+    ] {
+        if def.get(key).is_some_and(Node::is_unknown) {
+            unknown.insert(field, true);
+        }
+    }
+    let add = def.path(&["linuxParameters", "capabilities", "add"]);
+    if add.is_some_and(|a| a.is_unknown() || a.items().iter().any(Node::is_unknown)) {
+        unknown.insert("capabilities_added", true);
+    }
 
     let user_node = setting(
         &mut locs,
@@ -262,6 +283,7 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         dangerous_capabilities: shared::dangerous(&capabilities_added),
         capabilities_added,
         mounts: host_mounts(def, linux, volumes, &name, w),
+        unknown,
         name,
         container_type: "container",
         image: def.get("image").and_then(Node::scalar_text),

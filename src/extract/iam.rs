@@ -248,6 +248,8 @@ struct Raw<'a> {
     not_principals: Vec<String>,
     /// `Resource` entries that are unknown (Terraform values known after apply).
     unknown_resources: usize,
+    /// An `Action`/`NotAction` entry is unknown.
+    unknown_actions: bool,
     condition_keys: Vec<String>,
     restricting_condition: bool,
     granted: BTreeSet<usize>,
@@ -411,6 +413,7 @@ pub fn extract_policy(
                 modifying,
                 denied: names(&denied, None),
                 every_table,
+                unknown_actions: r.unknown_actions,
                 summary,
                 modifying_summary,
                 scope,
@@ -450,6 +453,12 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
     } else {
         true
     };
+    // An Action entry known only at apply time could be anything.
+    let unknown_actions = reaches_dynamodb
+        && ["Action", "NotAction"].iter().any(|k| {
+            n.get(k)
+                .is_some_and(|a| a.is_unknown() || a.items().iter().any(Node::is_unknown))
+        });
     let catalog = dynamodb::actions();
     let not_action = n.get("NotAction").is_some();
     let granted: BTreeSet<usize> = catalog
@@ -485,6 +494,7 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
         principals: principals(n.get("Principal")),
         not_principals: principals(n.get("NotPrincipal")),
         unknown_resources,
+        unknown_actions,
         condition_keys,
         restricting_condition,
         granted,

@@ -7,7 +7,7 @@
 //! exposed through a container's `volumeMounts`.
 
 use super::container::{self as shared, MountSpec};
-use crate::facts::{Container, Facts, HostMount, Locs, Tri, Workload};
+use crate::facts::{Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
 use crate::parse::Node;
 
 /// Whether a document is a Kubernetes object (has string `apiVersion` and `kind`).
@@ -57,11 +57,17 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         .unwrap_or_default();
 
     let mut locs = Locs::new();
+    let mut unknown = Unknown::new();
     let mut flag = |key: &'static str, field: &'static str| -> bool {
         match spec.entry(key) {
             Some(e) if e.value.as_bool() == Some(true) => {
                 locs.insert(field, e.key_pos);
                 true
+            }
+            Some(e) if e.value.is_unknown() => {
+                locs.insert(field, e.key_pos);
+                unknown.insert(field, true);
+                false
             }
             _ => false,
         }
@@ -85,6 +91,7 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         network_mode: None,
         task_role: None,
         execution_role: None,
+        unknown,
         file: file.to_string(),
         loc: doc.pos,
         locs,
@@ -161,6 +168,34 @@ fn container_facts(
         .unwrap_or_else(|| "(unnamed)".into());
     let sc = c.get("securityContext");
     let mut locs = Locs::new();
+    let mut unknown = Unknown::new();
+    // Settings written with a value breakout cannot resolve (Terraform's kubernetes
+    // provider with a variable): unknown, not absent.
+    for (key, field, inheritable) in [
+        ("privileged", "privileged", false),
+        (
+            "allowPrivilegeEscalation",
+            "allow_privilege_escalation",
+            false,
+        ),
+        ("readOnlyRootFilesystem", "read_only_root_filesystem", false),
+        ("runAsUser", "run_as_user", true),
+        ("runAsNonRoot", "run_as_non_root", true),
+    ] {
+        let own = sc.and_then(|s| s.get(key));
+        let value = if inheritable {
+            own.or_else(|| pod_sc.and_then(|s| s.get(key)))
+        } else {
+            own
+        };
+        if value.is_some_and(Node::is_unknown) {
+            unknown.insert(field, true);
+        }
+    }
+    let add = sc.and_then(|s| s.path(&["capabilities", "add"]));
+    if add.is_some_and(|a| a.is_unknown() || a.items().iter().any(Node::is_unknown)) {
+        unknown.insert("capabilities_added", true);
+    }
 
     // A container-only setting: its value and the position of its key.
     let mut own_bool = |key: &str, field: &'static str| -> Option<bool> {
@@ -250,6 +285,7 @@ fn container_facts(
         host_pid: w.host_pid,
         host_ipc: w.host_ipc,
         mounts: host_mounts(c, spec, &name, w),
+        unknown,
         file: w.file.clone(),
         loc: c.pos,
         locs,

@@ -63,6 +63,17 @@ pub fn render(report: &Report, style: Style) -> String {
         let n = report.findings.len();
         let noun = if n == 1 { "finding" } else { "findings" };
         let _ = writeln!(out, "{n} {noun}: {}", counts.join(", "));
+        let low = report
+            .findings
+            .iter()
+            .filter(|f| f.confidence == crate::engine::Confidence::Low)
+            .count();
+        if low > 0 {
+            let _ = writeln!(
+                out,
+                "{low} of them at low confidence: they rest on values known only at apply time"
+            );
+        }
     }
     let s = &report.stats;
     let counted =
