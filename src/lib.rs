@@ -220,36 +220,14 @@ fn scan_terraform(files: &[Candidate], opts: &ScanOptions) -> Vec<extract::terra
         .iter()
         .filter(|p| p.as_os_str() != "-")
         .map(|p| {
-            let dir = if p.is_dir() {
-                p.clone()
-            } else {
-                p.parent().map_or_else(
-                    || PathBuf::from("."),
-                    |d| {
-                        if d.as_os_str().is_empty() {
-                            PathBuf::from(".")
-                        } else {
-                            d.to_path_buf()
-                        }
-                    },
-                )
-            };
+            let dir = if p.is_dir() { p.clone() } else { folder_of(p) };
             dir.canonicalize().unwrap_or(dir)
         })
         .collect();
     // Files named on the command line limit what their folder reports.
     let mut by_dir: BTreeMap<PathBuf, (Vec<PathBuf>, bool)> = BTreeMap::new();
     for c in files {
-        let dir = c.path.parent().map_or_else(
-            || PathBuf::from("."),
-            |d| {
-                if d.as_os_str().is_empty() {
-                    PathBuf::from(".")
-                } else {
-                    d.to_path_buf()
-                }
-            },
-        );
+        let dir = folder_of(&c.path);
         let named = opts.paths.contains(&c.path);
         let entry = by_dir.entry(dir).or_default();
         entry.0.push(c.path.clone());
@@ -287,6 +265,14 @@ fn scan_terraform(files: &[Candidate], opts: &ScanOptions) -> Vec<extract::terra
     });
     outcomes.retain(|_| keep.next().unwrap_or(true));
     outcomes.into_iter().map(|(_, o)| o).collect()
+}
+
+/// The folder a file is in (`.` for a bare file name).
+fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    }
 }
 
 /// Reads, parses and extracts one file.

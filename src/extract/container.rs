@@ -25,6 +25,16 @@ pub fn normalize_capability(c: &str) -> String {
     up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
 }
 
+/// The capabilities a `capabilities.add` list names, normalised (non-strings skipped).
+pub fn capabilities(add: Option<&crate::parse::Node>) -> Vec<String> {
+    add.map(crate::parse::Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(crate::parse::Node::scalar_text)
+        .map(|c| normalize_capability(&c))
+        .collect()
+}
+
 /// The dangerous ones among normalised capability names.
 pub fn dangerous(caps: &[String]) -> Vec<String> {
     caps.iter()

@@ -251,13 +251,7 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         "add",
         &["capabilities_added", "dangerous_capabilities"],
     );
-    let capabilities_added: Vec<String> = caps
-        .map(Node::items)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Node::scalar_text)
-        .map(|c| shared::normalize_capability(&c))
-        .collect();
+    let capabilities_added = shared::capabilities(caps);
     let no_new_privileges = def
         .get("dockerSecurityOptions")
         .map(Node::items)

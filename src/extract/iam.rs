@@ -187,7 +187,7 @@ pub fn with_document(node: &Node, f: impl FnOnce(&Node)) {
                 percent_decode(s)
             };
             json::parse(&decoded).ok().map(|mut d| {
-                relocate(&mut d, node.pos);
+                d.relocate(node.pos);
                 Cow::Owned(d)
             })
         }
@@ -195,19 +195,6 @@ pub fn with_document(node: &Node, f: impl FnOnce(&Node)) {
     };
     if let Some(d) = doc {
         f(&d);
-    }
-}
-
-/// Every position inside an embedded document becomes `pos` (the string's).
-fn relocate(n: &mut Node, pos: crate::parse::Pos) {
-    n.pos = pos;
-    match &mut n.value {
-        Value::Seq(items) => items.iter_mut().for_each(|i| relocate(i, pos)),
-        Value::Map(entries) => entries.iter_mut().for_each(|e| {
-            e.key_pos = pos;
-            relocate(&mut e.value, pos);
-        }),
-        _ => {}
     }
 }
 

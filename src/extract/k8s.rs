@@ -233,13 +233,7 @@ fn container_facts(
         locs.insert("capabilities_added", e.key_pos);
         locs.insert("dangerous_capabilities", e.key_pos);
     }
-    let capabilities_added: Vec<String> = caps
-        .map(Node::items)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(Node::scalar_text)
-        .map(|c| shared::normalize_capability(&c))
-        .collect();
+    let capabilities_added = shared::capabilities(caps);
     let dangerous_capabilities = shared::dangerous(&capabilities_added);
 
     if let Some(e) = c.entry("image") {

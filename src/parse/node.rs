@@ -134,6 +134,20 @@ impl Node {
         }
     }
 
+    /// Moves this node and everything in it to `pos`: for a document embedded in a
+    /// string, whose own positions say nothing about the file.
+    pub fn relocate(&mut self, pos: Pos) {
+        self.pos = pos;
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|i| i.relocate(pos)),
+            Value::Map(entries) => entries.iter_mut().for_each(|e| {
+                e.key_pos = pos;
+                e.value.relocate(pos);
+            }),
+            _ => {}
+        }
+    }
+
     /// Whether the value is unknown.
     pub fn is_unknown(&self) -> bool {
         matches!(self.value, Value::Unknown)

@@ -1360,7 +1360,7 @@ fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BTreeMap<Stri
         match crate::parse::hcl::parse(&text) {
             Ok(body) => {
                 let lines = LineIndex::new(&text);
-                let scope = Literals;
+                let scope = crate::parse::hcl::eval::NoScope;
                 let budget = Cell::new(DEFAULT_BUDGET);
                 let mut ev = Evaluator::new(&scope, file_id(&display), &lines, &budget);
                 for a in body.attributes() {
@@ -1382,7 +1382,7 @@ fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BTreeMap<Stri
         // `--var x=VALUE`: HCL syntax if it parses (lists, maps, numbers), else a string.
         let text = format!("v = {raw}\n");
         let lines = LineIndex::new(&text);
-        let scope = Literals;
+        let scope = crate::parse::hcl::eval::NoScope;
         let budget = Cell::new(DEFAULT_BUDGET);
         let parsed = crate::parse::hcl::parse(&text).ok();
         let v = parsed
@@ -1397,16 +1397,4 @@ fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BTreeMap<Stri
         values.insert(name.clone(), v);
     }
     values
-}
-
-/// The scope of a tfvars file: literals only.
-struct Literals;
-
-impl Scope for Literals {
-    fn reference(&self, _: &str, _: &[&str], _: Pos) -> Result<Option<(V, usize)>, EvalError> {
-        Ok(None)
-    }
-    fn read_file(&self, _: &str) -> Result<(Arc<str>, FileId), String> {
-        Err("variable files cannot read files".into())
-    }
 }

@@ -5,7 +5,7 @@
 
 use crate::extract::{ecs, iam, k8s};
 use crate::facts::{Facts, InstanceMetadata, Locs, PolicyKind, Tri};
-use crate::parse::{json, Entry, Node, Pos, Value};
+use crate::parse::{json, Entry, Node, Value};
 use std::borrow::Cow;
 
 /// What an extractor knows about the instance besides its values.
@@ -97,22 +97,10 @@ pub fn document(node: &Node) -> Option<Cow<'_, Node>> {
         Value::Map(_) | Value::Seq(_) => Some(Cow::Borrowed(node)),
         Value::Str(s) => {
             let mut doc = json::parse(s).ok()?;
-            relocate(&mut doc, node.pos);
+            doc.relocate(node.pos);
             Some(Cow::Owned(doc))
         }
         _ => None,
-    }
-}
-
-fn relocate(n: &mut Node, pos: Pos) {
-    n.pos = pos;
-    match &mut n.value {
-        Value::Seq(items) => items.iter_mut().for_each(|i| relocate(i, pos)),
-        Value::Map(entries) => entries.iter_mut().for_each(|e| {
-            e.key_pos = pos;
-            relocate(&mut e.value, pos);
-        }),
-        _ => {}
     }
 }
 

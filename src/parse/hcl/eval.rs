@@ -741,8 +741,9 @@ fn strip_before(out: &mut String, strip: Strip) {
     }
 }
 
-/// The scope of a template file: nothing but its variables.
-struct NoScope;
+/// A scope with nothing in it: for template files (which see only their variables)
+/// and variable files (literals).
+pub struct NoScope;
 
 impl Scope for NoScope {
     fn reference(&self, _: &str, _: &[&str], _: Pos) -> Result<Option<(V, usize)>, EvalError> {
