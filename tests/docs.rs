@@ -1,0 +1,94 @@
+//! The documentation tells the truth: every built-in rule is in the rule reference with
+//! its slug, title and severity, and every field a fact can have is described in
+//! `docs/facts.md`, so a policy author never meets an undocumented field.
+
+use breakout::{engine, scan, ScanOptions};
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+#[test]
+fn every_builtin_rule_is_in_the_reference() {
+    let doc = read("docs/policies.md");
+    for p in engine::builtin() {
+        let heading = format!("### {} {}", p.id, p.slug);
+        let Some(at) = doc.find(&heading) else {
+            panic!("docs/policies.md has no `{heading}` section");
+        };
+        let section = &doc[at..];
+        let section = &section[..section[4..].find("\n### ").map_or(section.len(), |i| i + 4)];
+        assert!(
+            section.contains(&p.title),
+            "{}: title `{}` missing",
+            p.id,
+            p.title
+        );
+        assert!(
+            section.contains(&format!("severity **{}**", p.severity.as_str())),
+            "{}: severity {} missing",
+            p.id,
+            p.severity.as_str()
+        );
+        // The remediation's first sentence, whatever the line wrapping.
+        let first: String = p
+            .remediation
+            .split_whitespace()
+            .take(6)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let flat: String = section.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            flat.contains(&first),
+            "{}: remediation out of date in docs/policies.md (starts `{first}`)",
+            p.id
+        );
+    }
+}
+
+/// Every key of every fact the samples produce.
+fn fact_keys(v: &Value, out: &mut BTreeSet<String>, under_map_of_fields: bool) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                // `locs` and `unknown` are keyed by field names, `labels` by the user.
+                if !under_map_of_fields {
+                    out.insert(k.clone());
+                }
+                let maps_fields = matches!(k.as_str(), "locs" | "unknown" | "labels" | "loc");
+                fact_keys(child, out, maps_fields);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| fact_keys(i, out, false)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_fact_field_is_documented() {
+    let report = scan(&ScanOptions {
+        paths: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")],
+        policies: Vec::new(),
+        ..Default::default()
+    })
+    .unwrap();
+    let facts = serde_json::to_value(&report.facts).unwrap();
+    let mut keys = BTreeSet::new();
+    fact_keys(&facts, &mut keys, false);
+    assert!(
+        keys.len() > 60,
+        "the samples should exercise every fact type"
+    );
+    let doc = read("docs/facts.md");
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fields not described in docs/facts.md: {missing:?}"
+    );
+}
