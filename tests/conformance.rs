@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Input kinds breakout reads today.
-const KINDS: &[&str] = &["k8s", "iam", "dockerfile", "compose", "terraform"];
+const KINDS: &[&str] = &["k8s", "iam", "dockerfile", "compose", "terraform", "tfplan"];
 /// Minimum share of agreeing cases.
 const THRESHOLD: f64 = 0.90;
 

@@ -10,6 +10,7 @@ pub mod host_path;
 pub mod iam;
 pub mod k8s;
 pub mod terraform;
+pub mod tfplan;
 
 use crate::facts::Facts;
 use crate::parse::Node;
@@ -19,6 +20,10 @@ use crate::parse::Node;
 pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
     if k8s::is_object(doc) {
         k8s::extract(doc, file, facts);
+        return true;
+    }
+    if tfplan::is_plan(doc) {
+        tfplan::extract(doc, file, facts);
         return true;
     }
     if compose::is_compose(doc) {
