@@ -149,6 +149,10 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         terraform: breakout::extract::terraform::Inputs {
             var_files: args.var_files,
             vars: args.vars,
+            // Terraform reads `TF_VAR_name` for root module variables; so does breakout.
+            env: std::env::vars()
+                .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
+                .collect(),
         },
     };
     let report = breakout::scan(&opts)?;

@@ -300,6 +300,8 @@ from_cli       = "s3:FromVarFileOne"
             // HCL syntax: a list.
             ("cli_list".into(), r#"["dynamodb:*"]"#.into()),
         ],
+        // TF_VAR_ values come first: terraform.tfvars overrides this one.
+        env: vec![("from_tfvars".into(), "s3:FromEnv".into())],
     };
     let report = run(&[dir.path().to_path_buf()], inputs);
     assert_no_errors(&report);
@@ -325,6 +327,36 @@ from_cli       = "s3:FromVarFileOne"
         &[
             ("BRK101", p, "main.tf", line),
             ("BRK102", p, "main.tf", line),
+        ],
+    );
+}
+
+/// `TF_VAR_name` overrides a default, as in Terraform, and is read as HCL when it is.
+#[test]
+fn environment_variables_override_defaults() {
+    let main = format!(
+        "variable \"actions\" {{\n  default = [\"s3:GetObject\"]\n}}\n\n{}",
+        policy("p", "var.actions", "\"*\"")
+    );
+    let dir = write(&[("main.tf", &main)]);
+    let inputs = Inputs {
+        env: vec![("actions".into(), r#"["dynamodb:*"]"#.into())],
+        ..Default::default()
+    };
+    let report = run(&[dir.path().to_path_buf()], inputs);
+    assert_no_errors(&report);
+    let action = line_of(&main, "Action");
+    assert_hits(
+        &report,
+        dir.path(),
+        &[
+            ("BRK101", "aws_iam_policy.p", "main.tf", action),
+            (
+                "BRK102",
+                "aws_iam_policy.p",
+                "main.tf",
+                line_of(&main, "Resource"),
+            ),
         ],
     );
 }

@@ -85,6 +85,9 @@ pub struct Inputs {
     pub var_files: Vec<PathBuf>,
     /// `--var NAME=VALUE`, applied last.
     pub vars: Vec<(String, String)>,
+    /// `TF_VAR_NAME` environment variables (the CLI passes them), applied first, as
+    /// Terraform does.
+    pub env: Vec<(String, String)>,
 }
 
 /// A stable id for a file path.
@@ -1330,7 +1333,12 @@ fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BTreeMap<Stri
     auto.sort();
     files.extend(auto);
     files.extend(inputs.var_files.iter().cloned());
-    let mut values = BTreeMap::new();
+    // Environment variables come first; every file and `--var` overrides them.
+    let mut values: BTreeMap<String, V> = inputs
+        .env
+        .iter()
+        .map(|(name, raw)| (name.clone(), command_line_value(raw)))
+        .collect();
     for f in files {
         let display = f.display().to_string();
         let text = match crate::read_text(&f) {
@@ -1379,22 +1387,26 @@ fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BTreeMap<Stri
         }
     }
     for (name, raw) in &inputs.vars {
-        // `--var x=VALUE`: HCL syntax if it parses (lists, maps, numbers), else a string.
-        let text = format!("v = {raw}\n");
-        let lines = LineIndex::new(&text);
-        let scope = crate::parse::hcl::eval::NoScope;
-        let budget = Cell::new(DEFAULT_BUDGET);
-        let parsed = crate::parse::hcl::parse(&text).ok();
-        let v = parsed
-            .as_ref()
-            .and_then(|b| b.get_attribute("v"))
-            .and_then(|a| {
-                Evaluator::new(&scope, 1, &lines, &budget)
-                    .eval(&a.value)
-                    .ok()
-            })
-            .unwrap_or_else(|| V::new(Pos::new(1, 1), 1, Val::Str(raw.clone())));
-        values.insert(name.clone(), v);
+        values.insert(name.clone(), command_line_value(raw));
     }
     values
+}
+
+/// A `--var` or `TF_VAR_` value: HCL syntax if it parses (lists, maps, numbers), else
+/// a string, as Terraform reads them.
+fn command_line_value(raw: &str) -> V {
+    let text = format!("v = {raw}\n");
+    let lines = LineIndex::new(&text);
+    let scope = crate::parse::hcl::eval::NoScope;
+    let budget = Cell::new(DEFAULT_BUDGET);
+    let parsed = crate::parse::hcl::parse(&text).ok();
+    parsed
+        .as_ref()
+        .and_then(|b| b.get_attribute("v"))
+        .and_then(|a| {
+            Evaluator::new(&scope, 1, &lines, &budget)
+                .eval(&a.value)
+                .ok()
+        })
+        .unwrap_or_else(|| V::new(Pos::new(1, 1), 1, Val::Str(raw.to_string())))
 }
