@@ -11,6 +11,7 @@ use super::container::{self as shared, Borrow, MountSpec};
 use crate::facts::{Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
 use crate::parse::substitute::{self, Lookup, Syntax};
 use crate::parse::{Entry, Node, Pos, Value};
+use std::collections::BTreeMap;
 
 const COMPOSE: Syntax = Syntax {
     escape: None,
@@ -40,6 +41,11 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     let Some(services) = doc.get("services") else {
         return;
     };
+    let vars = if file == "<stdin>" {
+        Vars::default()
+    } else {
+        Vars::beside(file)
+    };
     let named_volumes = doc.get("volumes");
     let first_new = facts.containers.len();
     let mut borrows = Vec::new();
@@ -51,10 +57,18 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         .collect();
     for (index, entry) in services.entries().iter().enumerate() {
         let service = &effective[index];
-        let w = workload(&entry.key, service, &names, &effective, file, entry.key_pos);
+        let w = workload(
+            &vars,
+            &entry.key,
+            service,
+            &names,
+            &effective,
+            file,
+            entry.key_pos,
+        );
         facts
             .containers
-            .push(container(&entry.key, service, named_volumes, &w));
+            .push(container(&vars, &entry.key, service, named_volumes, &w));
         facts.workloads.push(w);
         for from in service
             .get("volumes_from")
@@ -81,14 +95,56 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
 }
 
 /// A string that names a variable without default: written, but unknown.
-fn unresolved(node: &Node) -> bool {
-    node.as_str().is_some_and(|t| t.contains('$')) && interpolate(node).is_none()
+fn unresolved(vars: &Vars, node: &Node) -> bool {
+    node.as_str().is_some_and(|t| t.contains('$')) && interpolate(vars, node).is_none()
+}
+
+/// The variables a compose file is interpolated with: its project's `.env` file. Any
+/// other variable comes from the shell that runs compose: unknown.
+#[derive(Default)]
+pub struct Vars(BTreeMap<String, String>);
+
+impl Vars {
+    /// Reads `KEY=VALUE` lines (`export`, quotes and comments as compose reads them).
+    pub fn parse(text: &str) -> Vars {
+        let mut vars = BTreeMap::new();
+        for line in text.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let line = line.strip_prefix("export ").unwrap_or(line);
+            let Some((k, v)) = line.split_once('=') else {
+                continue;
+            };
+            let v = v.trim();
+            let v = match (v.chars().next(), v.chars().last()) {
+                (Some(q @ ('"' | '\'')), Some(e)) if q == e && v.len() >= 2 => &v[1..v.len() - 1],
+                _ => v.split(" #").next().unwrap_or(v).trim_end(),
+            };
+            vars.insert(k.trim().to_string(), v.to_string());
+        }
+        Vars(vars)
+    }
+
+    /// The `.env` next to the compose file, if it can be read.
+    fn beside(file: &str) -> Vars {
+        let dir = std::path::Path::new(file)
+            .parent()
+            .unwrap_or_else(|| std::path::Path::new("."));
+        crate::read_text(&dir.join(".env"))
+            .map(|t| Vars::parse(&t))
+            .unwrap_or_default()
+    }
 }
 
 /// Compose interpolation of a scalar: `None` when it depends on an unset variable.
-fn interpolate(node: &Node) -> Option<String> {
+fn interpolate(vars: &Vars, node: &Node) -> Option<String> {
     let text = node.scalar_text()?;
-    substitute::substitute(&text, COMPOSE, &|_| Lookup::Unknown)
+    substitute::substitute(&text, COMPOSE, &|name| match vars.0.get(name) {
+        Some(v) => Lookup::Known(v.clone()),
+        None => Lookup::Unknown,
+    })
 }
 
 /// Keys whose lists `extends` adds to the base's instead of replacing them.
@@ -145,13 +201,14 @@ fn extended(services: &Node, service: &Node, depth: usize) -> Node {
 /// Whether a service's `network_mode`, `pid` or `ipc` is the host's, directly or by
 /// joining (`service:other`) a service that is, and the value as written.
 fn host_mode(
+    vars: &Vars,
     key: &str,
     service: &Node,
     names: &[&str],
     services: &[Node],
     depth: usize,
 ) -> (Option<String>, bool) {
-    let Some(value) = service.get(key).and_then(interpolate) else {
+    let Some(value) = service.get(key).and_then(|v| interpolate(vars, v)) else {
         return (None, false);
     };
     let joined = value
@@ -159,13 +216,14 @@ fn host_mode(
         .and_then(|n| names.iter().position(|x| *x == n));
     let host = match joined {
         _ if value == "host" => true,
-        Some(i) if depth < 10 => host_mode(key, &services[i], names, services, depth + 1).1,
+        Some(i) if depth < 10 => host_mode(vars, key, &services[i], names, services, depth + 1).1,
         _ => false,
     };
     (Some(value), host)
 }
 
 fn workload(
+    vars: &Vars,
     name: &str,
     service: &Node,
     names: &[&str],
@@ -176,12 +234,12 @@ fn workload(
     let mut locs = Locs::new();
     let mut unknown = Unknown::new();
     let mut host = |key: &str, field: &'static str| -> (Option<String>, bool) {
-        let (value, is_host) = host_mode(key, service, names, services, 0);
+        let (value, is_host) = host_mode(vars, key, service, names, services, 0);
         if let (true, Some(e)) = (is_host, service.entry(key)) {
             locs.insert(field, e.key_pos);
         }
         // Written, but from a variable without default.
-        if let Some(e) = service.entry(key).filter(|e| unresolved(&e.value)) {
+        if let Some(e) = service.entry(key).filter(|e| unresolved(vars, &e.value)) {
             locs.insert(field, e.key_pos);
             unknown.insert(field, true);
         }
@@ -212,16 +270,23 @@ fn workload(
 }
 
 /// A boolean, also when written as a string (compose accepts `"true"`).
-fn as_bool(node: &Node) -> Option<bool> {
-    node.as_bool()
-        .or_else(|| match interpolate(node)?.to_ascii_lowercase().as_str() {
+fn as_bool(vars: &Vars, node: &Node) -> Option<bool> {
+    node.as_bool().or_else(
+        || match interpolate(vars, node)?.to_ascii_lowercase().as_str() {
             "true" | "yes" => Some(true),
             "false" | "no" => Some(false),
             _ => None,
-        })
+        },
+    )
 }
 
-fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workload) -> Container {
+fn container(
+    vars: &Vars,
+    name: &str,
+    service: &Node,
+    named_volumes: Option<&Node>,
+    w: &Workload,
+) -> Container {
     let mut locs = Locs::new();
     let mut key = |k: &str, fields: &[&'static str]| -> Option<&Node> {
         let e = service.entry(k)?;
@@ -231,8 +296,8 @@ fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workl
         Some(&e.value)
     };
     let user_node = key("user", &["run_as_user", "user_setting"]);
-    let privileged = key("privileged", &["privileged"]).and_then(as_bool);
-    let read_only = key("read_only", &["read_only_root_filesystem"]).and_then(as_bool);
+    let privileged = key("privileged", &["privileged"]).and_then(|v| as_bool(vars, v));
+    let read_only = key("read_only", &["read_only_root_filesystem"]).and_then(|v| as_bool(vars, v));
     let caps = key("cap_add", &["capabilities_added", "dangerous_capabilities"]);
     let security_opt = service.entry("security_opt");
 
@@ -242,15 +307,15 @@ fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workl
         ("read_only", "read_only_root_filesystem"),
         ("user", "run_as_user"),
     ] {
-        if service.get(key).is_some_and(unresolved) {
+        if service.get(key).is_some_and(|v| unresolved(vars, v)) {
             unknown.insert(field, true);
         }
     }
-    if caps.is_some_and(|c| c.items().iter().any(unresolved)) {
+    if caps.is_some_and(|c| c.items().iter().any(|c| unresolved(vars, c))) {
         unknown.insert("capabilities_added", true);
     }
     let user_written = user_node.and_then(Node::scalar_text);
-    let user = user_node.map(interpolate);
+    let user = user_node.map(|u| interpolate(vars, u));
     let (runs_as_root, run_as_user, root_unknown_reason) = match &user {
         None => (
             Tri::Unknown,
@@ -280,14 +345,14 @@ fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workl
         .map(Node::items)
         .unwrap_or_default()
         .iter()
-        .filter_map(interpolate)
+        .filter_map(|c| interpolate(vars, c))
         .map(|c| shared::normalize_capability(&c))
         .collect();
     let no_new_privileges = security_opt
         .map(|e| e.value.items())
         .unwrap_or_default()
         .iter()
-        .filter_map(interpolate)
+        .filter_map(|c| interpolate(vars, c))
         .any(|o| {
             let o = o.replace('=', ":");
             o == "no-new-privileges" || o == "no-new-privileges:true"
@@ -305,7 +370,7 @@ fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workl
         platform: "compose",
         name: name.to_string(),
         container_type: "container",
-        image: service.get("image").and_then(interpolate),
+        image: service.get("image").and_then(|i| interpolate(vars, i)),
         privileged,
         allow_privilege_escalation: no_new_privileges.then_some(false),
         read_only_root_filesystem: read_only,
@@ -320,7 +385,7 @@ fn container(name: &str, service: &Node, named_volumes: Option<&Node>, w: &Workl
         host_network: w.host_network,
         host_pid: w.host_pid,
         host_ipc: w.host_ipc,
-        mounts: host_mounts(name, service, named_volumes, w),
+        mounts: host_mounts(vars, name, service, named_volumes, w),
         unknown,
         file: w.file.clone(),
         loc: w.loc,
@@ -339,6 +404,7 @@ struct Bind {
 }
 
 fn host_mounts(
+    vars: &Vars,
     name: &str,
     service: &Node,
     named_volumes: Option<&Node>,
@@ -347,14 +413,16 @@ fn host_mounts(
     let mut binds = Vec::new();
     for v in service.get("volumes").map(Node::items).unwrap_or_default() {
         let bind = if v.is_map() {
-            long_volume(v, named_volumes)
+            long_volume(vars, v, named_volumes)
         } else {
-            short_volume(v, named_volumes)
+            short_volume(vars, v, named_volumes)
         };
         binds.extend(bind);
     }
     for d in service.get("devices").map(Node::items).unwrap_or_default() {
-        let Some(text) = interpolate(d) else { continue };
+        let Some(text) = interpolate(vars, d) else {
+            continue;
+        };
         let (host, rest) = split_host(&text);
         let target = rest.split(':').next().filter(|t| !t.is_empty());
         binds.push(Bind {
@@ -386,10 +454,10 @@ fn host_mounts(
 
 /// `SRC:DST[:MODE]`: SRC is a host path when it starts with `/`, `.`, `~` or a drive
 /// letter; otherwise it names a volume. A lone `DST` is an anonymous volume.
-fn short_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
+fn short_volume(vars: &Vars, v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
     // A source from an unset variable stays as written: visible in the facts, and not
     // a known host folder.
-    let text = interpolate(v).or_else(|| v.scalar_text())?;
+    let text = interpolate(vars, v).or_else(|| v.scalar_text())?;
     let (source, rest) = split_host(&text);
     if rest.is_empty() {
         return None;
@@ -400,7 +468,7 @@ fn short_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
     let (volume, host_path, host_pos) = if is_path(source) {
         (source.to_string(), source.to_string(), v.pos)
     } else {
-        let (path, pos) = named_bind(source, named_volumes)?;
+        let (path, pos) = named_bind(vars, source, named_volumes)?;
         (source.to_string(), path, pos)
     };
     Some(Bind {
@@ -414,14 +482,14 @@ fn short_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
 }
 
 /// `{type: bind|volume, source, target, read_only}`.
-fn long_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
-    let kind = v.get("type").and_then(interpolate);
+fn long_volume(vars: &Vars, v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
+    let kind = v.get("type").and_then(|t| interpolate(vars, t));
     let source_node = v.get("source")?;
-    let source = interpolate(source_node)?;
+    let source = interpolate(vars, source_node)?;
     let (volume, host_path, host_pos) = match kind.as_deref() {
         Some("bind") => (source.clone(), source, source_node.pos),
         Some("volume") | None => {
-            let (path, pos) = named_bind(&source, named_volumes)?;
+            let (path, pos) = named_bind(vars, &source, named_volumes)?;
             (source, path, pos)
         }
         _ => return None,
@@ -430,26 +498,35 @@ fn long_volume(v: &Node, named_volumes: Option<&Node>) -> Option<Bind> {
         volume,
         host_path,
         host_pos,
-        mount_path: v.get("target").and_then(interpolate).unwrap_or_default(),
+        mount_path: v
+            .get("target")
+            .and_then(|t| interpolate(vars, t))
+            .unwrap_or_default(),
         mount_pos: v.entry("target").map(|e| e.key_pos),
-        read_only: v.get("read_only").and_then(as_bool).unwrap_or(false),
+        read_only: v
+            .get("read_only")
+            .and_then(|r| as_bool(vars, r))
+            .unwrap_or(false),
     })
 }
 
 /// The host folder a named volume binds (`driver: local`, `driver_opts.o: bind`).
-fn named_bind(name: &str, named_volumes: Option<&Node>) -> Option<(String, Pos)> {
+fn named_bind(vars: &Vars, name: &str, named_volumes: Option<&Node>) -> Option<(String, Pos)> {
     let volume = named_volumes?.get(name)?;
-    let driver = volume.get("driver").and_then(interpolate);
+    let driver = volume.get("driver").and_then(|d| interpolate(vars, d));
     if driver.as_deref().is_some_and(|d| d != "local") {
         return None;
     }
     let opts = volume.get("driver_opts")?;
-    let bind = opts.get("o").and_then(interpolate).is_some_and(|o| {
-        o.split(',')
-            .any(|x| x.trim() == "bind" || x.trim() == "rbind")
-    });
+    let bind = opts
+        .get("o")
+        .and_then(|o| interpolate(vars, o))
+        .is_some_and(|o| {
+            o.split(',')
+                .any(|x| x.trim() == "bind" || x.trim() == "rbind")
+        });
     let device = opts.get("device")?;
-    bind.then(|| Some((interpolate(device)?, device.pos)))
+    bind.then(|| Some((interpolate(vars, device)?, device.pos)))
         .flatten()
 }
 
@@ -637,6 +714,39 @@ volumes:
         assert!(peer.host_network, "joins a service on the host network");
         assert_eq!(peer.locs["host_network"].line, 12);
         assert!(!peer.host_pid);
+    }
+
+    #[test]
+    fn dot_env_values_fill_the_variables() {
+        let vars = Vars::parse(
+            "# comment\nexport UID=0\nSOCK=\"/var/run/docker.sock\"\nTAG='1.27' \nEMPTY=\nNOTE=x # trailing\n",
+        );
+        assert_eq!(vars.0["UID"], "0");
+        assert_eq!(vars.0["SOCK"], "/var/run/docker.sock");
+        assert_eq!(vars.0["TAG"], "1.27");
+        assert_eq!(vars.0["EMPTY"], "");
+        assert_eq!(vars.0["NOTE"], "x");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "RUN_AS=0\nSOCK=/var/run/docker.sock\n",
+        )
+        .unwrap();
+        let file = dir.path().join("compose.yaml");
+        let text = "services:\n  a:\n    image: x\n    user: \"${RUN_AS}\"\n    volumes: [\"${SOCK}:/s\", \"${OTHER}:/o\"]\n";
+        let mut facts = Facts::default();
+        extract(
+            &yaml::parse(text).unwrap()[0],
+            file.to_str().unwrap(),
+            &mut facts,
+        );
+        let c = &facts.containers[0];
+        assert_eq!(c.runs_as_root, Tri::Yes, "user from .env");
+        assert!(c.mounts[0].runtime_socket, "volume source from .env");
+        assert_eq!(
+            c.mounts[1].host_path,
+            "${OTHER}:/o".split(':').next().unwrap()
+        );
     }
 
     #[test]
