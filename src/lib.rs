@@ -4,6 +4,7 @@
 //! [`discover`] → [`parse`] → [`extract`] → [`engine`] → [`report`].
 //! [`scan`] runs it and returns a [`Report`]; the binary only parses arguments,
 //! picks a report format and sets the exit code.
+#![warn(missing_docs)]
 
 pub mod discover;
 pub mod engine;

@@ -270,7 +270,6 @@ fn read_module(
             }
         }
     }
-    let _ = canonical;
     (!files.is_empty()).then(|| Module {
         dir: canonical.to_path_buf(),
         files,
@@ -1072,9 +1071,9 @@ impl<'m> Instance<'m> {
                 continue;
             }
             match self.shared.arena.calls.get(&(self.index, name.clone())) {
+                // Instantiates the module (and its instances): extracted below.
                 Some(Ok(_)) => {
                     let _ = self.module_value(name, Pos::new(1, 1));
-                    let _ = decl;
                 }
                 Some(Err(why)) => {
                     unscanned.push(format!("{}: {why}", self.file(decl.file).display))
