@@ -198,6 +198,11 @@ fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result
             out.push_str(&format!("Why it matters\n{}\n\n", indent(&p.rationale)));
             out.push_str(&format!("How to fix\n{}\n\n", indent(&p.remediation)));
             out.push_str(&format!("Selects\n  {}\n", p.select));
+            if let Some(u) = &p.unknown {
+                out.push_str(&format!(
+                    "\nAt low confidence, where a value is known only at apply time\n  {u}\n"
+                ));
+            }
             if !p.peers.is_empty() {
                 out.push_str("\nPeer equivalents\n");
                 for (tool, ids) in &p.peers {
