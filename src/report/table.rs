@@ -7,6 +7,50 @@ use crate::Report;
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
 use std::fmt::Write;
 
+/// The rule families, by the hundreds digit of the rule id.
+const FAMILIES: &[(char, &str)] = &[
+    ('1', "DynamoDB access"),
+    ('2', "host mounts"),
+    ('3', "root users"),
+    ('4', "writable filesystems"),
+    ('5', "metadata service and host network"),
+    ('6', "privileges and host namespaces"),
+    ('9', "escape paths"),
+];
+
+/// `DynamoDB access 9, host mounts 24, …`: findings per family, in family order.
+fn by_family(report: &Report) -> String {
+    FAMILIES
+        .iter()
+        .filter_map(|(digit, name)| {
+            let n = report
+                .findings
+                .iter()
+                .filter(|f| f.rule_id.chars().nth(3) == Some(*digit))
+                .count();
+            (n > 0).then(|| format!("{name} {n}"))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Text re-flowed into lines of at most `width` characters (longer words stay whole).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("never empty");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines
+}
+
 /// Renders the report as text tables.
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
@@ -47,7 +91,7 @@ pub fn render(report: &Report, style: Style) -> String {
             }
         }
         rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
-        for r in rules {
+        for r in &rules {
             t.add_row(vec![
                 Cell::new(format!("{} {}", r.rule_id, r.slug)),
                 severity_cell(r.severity, style),
@@ -63,6 +107,14 @@ pub fn render(report: &Report, style: Style) -> String {
         let n = report.findings.len();
         let noun = if n == 1 { "finding" } else { "findings" };
         let _ = writeln!(out, "{n} {noun}: {}", counts.join(", "));
+        let width = usize::from(style.width.unwrap_or(120)).clamp(60, 120);
+        for (i, line) in wrap(&format!("By family: {}", by_family(report)), width - 2)
+            .iter()
+            .enumerate()
+        {
+            let indent = if i == 0 { "" } else { "  " };
+            let _ = writeln!(out, "{indent}{line}");
+        }
         let low = report
             .findings
             .iter()
@@ -74,6 +126,32 @@ pub fn render(report: &Report, style: Style) -> String {
                 "{low} of them at low confidence: they rest on values known only at apply time"
             );
         }
+    }
+    if !report.findings.is_empty() {
+        let _ = writeln!(out, "\n{}", bold("How to fix", style));
+        let mut seen: Vec<&str> = Vec::new();
+        let mut rules: Vec<&Finding> = report
+            .findings
+            .iter()
+            .filter(|f| {
+                let new = !seen.contains(&f.rule_id.as_str());
+                seen.push(&f.rule_id);
+                new
+            })
+            .collect();
+        rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
+        let width = usize::from(style.width.unwrap_or(120)).clamp(60, 120);
+        for r in rules {
+            let lines = wrap(&r.remediation, width - 10);
+            for (i, line) in lines.iter().enumerate() {
+                let id = if i == 0 { r.rule_id.as_str() } else { "" };
+                let _ = writeln!(out, "  {id:<8}{line}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "  (`breakout policies show ID` explains each rule in full)\n"
+        );
     }
     let s = &report.stats;
     let counted =
@@ -149,4 +227,26 @@ fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
         .map(|m| m.trim_start_matches(':').trim_start())
         .filter(|m| !m.is_empty())
         .unwrap_or(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrapping_keeps_words_whole_and_lines_short() {
+        let lines = wrap(
+            "Remove `hostNetwork: true` (Kubernetes) or `network_mode: host` (compose).",
+            30,
+        );
+        assert!(lines.iter().all(|l| l.chars().count() <= 30), "{lines:?}");
+        assert_eq!(
+            lines.join(" "),
+            "Remove `hostNetwork: true` (Kubernetes) or `network_mode: host` (compose)."
+        );
+        assert_eq!(
+            wrap("averyveryverylongword x", 5),
+            ["averyveryverylongword", "x"]
+        );
+    }
 }
