@@ -833,6 +833,63 @@ module "shared" {
     );
 }
 
+/// A registry module `terraform init` installed under `.terraform/modules` is read from
+/// there (nothing is fetched), nested modules included, with Terraform's addresses.
+#[test]
+fn modules_installed_by_terraform_init_are_read() {
+    let main = r#"module "workers" {
+  source  = "example/workers/aws"
+  version = "1.0.0"
+  actions = ["dynamodb:*"]
+}
+
+module "missing" {
+  source = "example/missing/aws"
+}
+"#;
+    let workers = r#"variable "actions" {}
+
+module "queue" {
+  source = "./modules/queue"
+}
+"#;
+    let queue = r#"resource "aws_iam_policy" "q" {
+  policy = jsonencode({
+    Statement = [{ Effect = "Allow", Action = "dynamodb:PutItem", Resource = "*" }]
+  })
+}
+"#;
+    let manifest = r#"{"Modules": [
+  {"Key": "", "Source": "", "Dir": "."},
+  {"Key": "workers", "Source": "registry.terraform.io/example/workers/aws", "Version": "1.0.0", "Dir": ".terraform/modules/workers"},
+  {"Key": "workers.queue", "Source": "./modules/queue", "Dir": ".terraform/modules/workers/modules/queue"}
+]}"#;
+    let dir = write(&[
+        ("main.tf", main),
+        (".terraform/modules/modules.json", manifest),
+        (".terraform/modules/workers/main.tf", workers),
+        (".terraform/modules/workers/modules/queue/main.tf", queue),
+    ]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_hits(
+        &report,
+        dir.path(),
+        &[(
+            "BRK102",
+            "module.workers.module.queue.aws_iam_policy.q",
+            ".terraform/modules/workers/modules/queue/main.tf",
+            line_of(queue, "Action"),
+        )],
+    );
+    let listed = report.modules_not_scanned.join("\n");
+    assert!(
+        listed.contains("module.missing") && listed.contains("not installed"),
+        "{listed}"
+    );
+    assert!(!listed.contains("module.workers"), "{listed}");
+}
+
 /// A module outside the scanned folder is not read, even through a symbolic link.
 #[test]
 fn a_module_outside_the_scanned_folder_is_not_read() {

@@ -15,7 +15,7 @@ pub mod resources;
 use crate::facts::Facts;
 use crate::parse::hcl::eval::{EvalError, Evaluator, Scope, DEFAULT_BUDGET};
 use crate::parse::hcl::value::{FileId, Val, V};
-use crate::parse::{LineIndex, Pos};
+use crate::parse::{LineIndex, Node, Pos};
 use crate::FileError;
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::{Attribute, Block, BlockLabel, Body, Structure};
@@ -99,12 +99,15 @@ pub fn file_id(path: &str) -> FileId {
 
 /// Scans a root module: the `.tf` files in `dir`. When `named` is given (files named on
 /// the command line), only their resources are reported; the folder's other files
-/// still supply variables and locals. `root` bounds what `file()` and module sources may
+/// still supply what they refer to. `root` bounds what `file()` and module sources may
 /// read.
 pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &Inputs) -> Outcome {
     let mut out = Outcome::default();
-    let mut arena = Arena::default();
-    let Some(root_index) = arena.load(dir, named, root, &mut out) else {
+    let mut arena = Arena {
+        installed: installed_modules(dir),
+        ..Arena::default()
+    };
+    let Some(root_index) = arena.load(dir, "", named, root, &mut out) else {
         return out;
     };
     out.files = arena.modules.iter().map(|m| m.files.len()).sum();
@@ -142,6 +145,31 @@ struct Arena {
     by_dir: HashMap<PathBuf, usize>,
     /// Module calls by (calling module, call name): the callee, or why not followed.
     calls: HashMap<(usize, String), Result<usize, String>>,
+    /// Where `terraform init` put remote modules: module key (`eks.node_group`) →
+    /// folder (display path), from `.terraform/modules/modules.json`. Reading them is
+    /// reading files already on disk; nothing is fetched.
+    installed: BTreeMap<String, PathBuf>,
+}
+
+/// The remote modules `terraform init` installed for the root module in `dir`.
+fn installed_modules(dir: &Path) -> BTreeMap<String, PathBuf> {
+    let manifest = dir.join(".terraform/modules/modules.json");
+    let Ok(text) = crate::read_text(&manifest) else {
+        return BTreeMap::new();
+    };
+    let Ok(doc) = crate::parse::json::parse(&text) else {
+        return BTreeMap::new();
+    };
+    doc.get("Modules")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|m| {
+            let key = m.get("Key")?.as_str()?;
+            let folder = m.get("Dir")?.as_str()?;
+            (!key.is_empty()).then(|| (key.to_string(), lexical_join(dir, folder)))
+        })
+        .collect()
 }
 
 impl Arena {
@@ -149,6 +177,7 @@ impl Arena {
     fn load(
         &mut self,
         dir: &Path,
+        key: &str,
         named: Option<&[PathBuf]>,
         root: &Path,
         out: &mut Outcome,
@@ -176,6 +205,11 @@ impl Arena {
             .collect();
         self.modules.push(module);
         for (name, source) in calls {
+            let child_key = if key.is_empty() {
+                name.clone()
+            } else {
+                format!("{key}.{name}")
+            };
             let result = match source.as_deref() {
                 Some(s) if s.starts_with("./") || s.starts_with("../") => {
                     let target = canonical.join(s);
@@ -188,11 +222,26 @@ impl Arena {
                         // Read through the caller's path, so files show as the user
                         // wrote the paths (relative), not as absolute paths.
                         let child = lexical_join(&display_dir, s);
-                        self.load(&child, None, root, out)
+                        self.load(&child, &child_key, None, root, out)
                             .ok_or_else(|| format!("module.{name} ({s}): no .tf files"))
                     }
                 }
-                Some(s) => Err(format!("module.{name} ({s}): remote source, not fetched")),
+                // A remote module `terraform init` already installed is read where it
+                // lies; one that is not installed is listed as not scanned.
+                Some(s) => match self.installed.get(&child_key).cloned() {
+                    Some(folder)
+                        if folder
+                            .canonicalize()
+                            .is_ok_and(|c| c.starts_with(root) && c.is_dir()) =>
+                    {
+                        self.load(&folder, &child_key, None, root, out).ok_or_else(|| {
+                            format!("module.{name} ({s}): installed, but no .tf files")
+                        })
+                    }
+                    _ => Err(format!(
+                        "module.{name} ({s}): remote source, not installed (run `terraform init` to have it read)"
+                    )),
+                },
                 None => Err(format!("module.{name}: no literal source")),
             };
             self.calls.insert((index, name), result);
