@@ -302,8 +302,15 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     let docs: Result<Vec<Node>, ParseError> = match format {
         Format::Yaml => parse::yaml::parse(text),
         Format::Json => parse::json::parse(text).map(|n| vec![n]),
-        // Terraform files are scanned by folder (`scan_terraform`), never one by one.
-        Format::Terraform => return Outcome::Skipped("Terraform file outside a module".into()),
+        // Terraform files are scanned by folder (`scan_terraform`); only standard input
+        // arrives here, as a one-file module.
+        Format::Terraform => {
+            let out = extract::terraform::scan_source(&file, text, &opts.terraform);
+            return match out.errors.into_iter().next() {
+                Some(e) => Outcome::Failed(e),
+                None => Outcome::Facts(out.facts),
+            };
+        }
         Format::Dockerfile => {
             if !parse::dockerfile::looks_like_dockerfile(text) {
                 return Outcome::Skipped("no FROM instruction: not a Dockerfile".into());
@@ -345,8 +352,34 @@ fn sniff(text: &str) -> Format {
     match text.trim_start().chars().next() {
         Some('{') | Some('[') => Format::Json,
         _ if parse::dockerfile::looks_like_dockerfile(text) => Format::Dockerfile,
+        _ if looks_like_terraform(text) => Format::Terraform,
         _ => Format::Yaml,
     }
+}
+
+/// Whether text starts like a Terraform file: its first word, after comments, is a
+/// top-level block type followed by a label or a brace.
+fn looks_like_terraform(text: &str) -> bool {
+    let first = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with("//"));
+    first.is_some_and(|l| {
+        let mut words = l.split_whitespace();
+        let kind = words.next().unwrap_or("");
+        let next = words.next().unwrap_or("");
+        matches!(
+            kind,
+            "resource"
+                | "data"
+                | "variable"
+                | "module"
+                | "locals"
+                | "provider"
+                | "terraform"
+                | "output"
+        ) && (next.starts_with('"') || next.starts_with('{'))
+    })
 }
 
 /// Reads a file (or standard input), refusing anything above [`MAX_FILE_BYTES`].

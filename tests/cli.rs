@@ -812,6 +812,29 @@ fn stdin_json_policy_is_recognised_by_content() {
     assert_eq!(report["summary"]["policy_statements"], 2);
 }
 
+/// Terraform on standard input is a one-file module, judged like the file itself.
+#[test]
+fn stdin_terraform_is_a_one_file_module() {
+    let path = "samples/terraform/vulnerable/bastion.tf";
+    let text = fs::read(Path::new(ROOT).join(path)).unwrap();
+    let run = breakout_stdin(&["scan", "-", "--format", "json"], &text);
+    run.assert_code(1);
+    let from_file = breakout(&["scan", path, "--format", "json"]).json();
+    let expect: Vec<_> = findings(&from_file)
+        .into_iter()
+        .map(|(_, r, l, c)| ("<stdin>".to_string(), r, l, c))
+        .collect();
+    assert!(!expect.is_empty());
+    assert_eq!(findings(&run.json()), expect);
+    // A syntax error is located on standard input.
+    let run = breakout_stdin(
+        &["scan", "-"],
+        b"resource \"aws_instance\" \"x\" {\n  ami = \n}\n",
+    );
+    run.assert_code(2);
+    assert!(run.stderr.contains("<stdin>:2:"), "{}", run.stderr);
+}
+
 #[test]
 fn stdin_with_files_and_empty_stdin() {
     let text = fs::read(Path::new(ROOT).join(ORDERS)).unwrap();

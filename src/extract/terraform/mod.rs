@@ -110,6 +110,51 @@ pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &In
     let Some(root_index) = arena.load(dir, "", named, root, &mut out) else {
         return out;
     };
+    evaluate(&arena, root_index, dir, root, inputs, &mut out);
+    out
+}
+
+/// Scans Terraform text that has no folder (standard input) as a one-file root module;
+/// relative paths and local modules start at the current folder.
+pub fn scan_source(display: &str, text: &str, inputs: &Inputs) -> Outcome {
+    let mut out = Outcome::default();
+    let body = match crate::parse::hcl::parse(text) {
+        Ok(b) => b,
+        Err(e) => {
+            out.errors.push(file_error(display, e.pos, e.message));
+            return out;
+        }
+    };
+    let cwd = PathBuf::from(".");
+    let root = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
+    let mut arena = Arena {
+        installed: installed_modules(&cwd),
+        ..Arena::default()
+    };
+    let module = Module {
+        dir: root.clone(),
+        files: vec![TfFile {
+            display: display.to_string(),
+            id: file_id(display),
+            text: Arc::from(text),
+            body,
+            reported: true,
+        }],
+    };
+    let index = arena.register(module, &cwd, "", &root, &mut out);
+    evaluate(&arena, index, &cwd, &root, inputs, &mut out);
+    out
+}
+
+/// Evaluates the root module `root_index` of a loaded arena and extracts its facts.
+fn evaluate(
+    arena: &Arena,
+    root_index: usize,
+    dir: &Path,
+    root: &Path,
+    inputs: &Inputs,
+    out: &mut Outcome,
+) {
     out.files = arena.modules.iter().map(|m| m.files.len()).sum();
     out.loaded_dirs = arena.modules.iter().map(|m| m.dir.clone()).collect();
     let lines: Vec<Vec<LineIndex>> = arena
@@ -118,7 +163,7 @@ pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &In
         .map(|m| m.files.iter().map(|f| LineIndex::new(&f.text)).collect())
         .collect();
     let shared = Shared {
-        arena: &arena,
+        arena,
         lines: &lines,
         root: root.to_path_buf(),
         root_dir: arena.modules[root_index].dir.clone(),
@@ -135,7 +180,6 @@ pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &In
     out.errors
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     out.errors.dedup();
-    out
 }
 
 /// Every loaded module, so instances can borrow them for the whole evaluation.
@@ -187,7 +231,21 @@ impl Arena {
             return Some(i);
         }
         let module = read_module(dir, &canonical, named, &mut out.errors)?;
-        let display_dir = dir.to_path_buf();
+        Some(self.register(module, dir, key, root, out))
+    }
+
+    /// Adds a module and, recursively, loads the modules it calls. `display_dir` is the
+    /// folder as the user sees it; `key` the module's key (`eks.node_group`).
+    fn register(
+        &mut self,
+        module: Module,
+        display_dir: &Path,
+        key: &str,
+        root: &Path,
+        out: &mut Outcome,
+    ) -> usize {
+        let canonical = module.dir.clone();
+        let display_dir = display_dir.to_path_buf();
         let index = self.modules.len();
         self.by_dir.insert(canonical.clone(), index);
         let calls: Vec<(String, Option<String>)> = module
@@ -246,7 +304,7 @@ impl Arena {
             };
             self.calls.insert((index, name), result);
         }
-        Some(index)
+        index
     }
 }
 
