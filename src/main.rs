@@ -54,6 +54,11 @@ struct ScanArgs {
     /// Exit with 1 when a finding is at or above this severity.
     #[arg(long, value_enum, default_value_t = Severity::Low, value_name = "SEVERITY")]
     fail_on: Severity,
+    /// Which findings count for `--fail-on`: `low` (default) counts every finding, `high`
+    /// only those that do not rest on a value known only at apply time. Both are
+    /// reported either way.
+    #[arg(long, value_enum, default_value_t = FailConfidence::Low, value_name = "CONFIDENCE")]
+    fail_on_confidence: FailConfidence,
     /// Run only these rules (ids or slugs, comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     only: Vec<String>,
@@ -83,6 +88,15 @@ fn parse_var(s: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("`{s}`: expected NAME=VALUE")),
     }
+}
+
+/// The lowest confidence a finding needs to fail the scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum FailConfidence {
+    /// Every finding fails the scan.
+    Low,
+    /// Only findings that do not rest on an unknown value fail the scan.
+    High,
 }
 
 fn main() -> ExitCode {
@@ -177,7 +191,11 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     }
     Ok(if !report.errors.is_empty() {
         ExitCode::from(2)
-    } else if report.findings.iter().any(|f| f.severity >= args.fail_on) {
+    } else if report.findings.iter().any(|f| {
+        f.severity >= args.fail_on
+            && (args.fail_on_confidence == FailConfidence::Low
+                || f.confidence == breakout::engine::Confidence::High)
+    }) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

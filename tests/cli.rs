@@ -542,6 +542,42 @@ fn unreadable_input_wins_over_fail_on() {
     }
 }
 
+/// Findings that rest on a value known only at apply time are always reported; whether
+/// they fail the scan is the user's choice.
+#[test]
+fn fail_on_confidence_keeps_low_confidence_findings_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("main.tf"),
+        "variable \"privileged\" {}\n\nresource \"aws_ecs_task_definition\" \"t\" {\n  family = \"t\"\n  container_definitions = jsonencode([{\n    name = \"app\", image = \"x\", user = \"10001\", readonlyRootFilesystem = true,\n    privileged = var.privileged\n  }])\n}\n",
+    )
+    .unwrap();
+    let run = breakout_in(dir.path(), &["scan", ".", "--format", "json"]);
+    run.assert_code(1);
+    let report = run.json();
+    let found = report["findings"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0]["rule_id"], "BRK601");
+    assert_eq!(found[0]["confidence"], "low");
+    let run = breakout_in(
+        dir.path(),
+        &[
+            "scan",
+            ".",
+            "--format",
+            "json",
+            "--fail-on-confidence",
+            "high",
+        ],
+    );
+    run.assert_code(0);
+    assert_eq!(
+        run.json()["findings"].as_array().unwrap().len(),
+        1,
+        "still reported"
+    );
+}
+
 #[test]
 fn fail_on_rejects_an_unknown_severity() {
     let run = breakout(&["scan", ORDERS, "--fail-on", "severe"]);
