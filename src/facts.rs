@@ -31,6 +31,8 @@ pub struct Facts {
     pub images: Vec<Image>,
     /// Instance metadata settings of EC2 instances and launch templates.
     pub instances: Vec<InstanceMetadata>,
+    /// Kubernetes NetworkPolicies, reduced to what they do to egress towards IMDS.
+    pub network_policies: Vec<NetworkPolicy>,
 }
 
 impl Facts {
@@ -42,6 +44,7 @@ impl Facts {
         self.policy_attachments.extend(other.policy_attachments);
         self.images.extend(other.images);
         self.instances.extend(other.instances);
+        self.network_policies.extend(other.network_policies);
     }
 }
 
@@ -89,6 +92,13 @@ pub struct Workload {
     /// Fields whose value is written but unknown (a Terraform variable without value,
     /// an attribute known after apply), e.g. `{"host_network": true}`.
     pub unknown: Unknown,
+    /// Kubernetes only, linked across the scanned files: `yes` when the pods can open
+    /// connections to the instance metadata service (169.254.169.254:80) because no
+    /// NetworkPolicy isolates their egress or one that does allows it; `no` when every
+    /// policy selecting them for egress leaves it out; `unknown` elsewhere.
+    pub imds_egress: Tri,
+    /// Why, in words, for messages.
+    pub imds_egress_reason: String,
     /// File the resource is in.
     pub file: String,
     /// Position of the resource (its first key).
@@ -367,5 +377,69 @@ pub struct InstanceMetadata {
     /// Position of the resource.
     pub loc: Pos,
     /// `metadata_options`, `http_tokens`, `http_endpoint`, `hop_limit`: their keys.
+    pub locs: Locs,
+}
+
+/// A Kubernetes label selector.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct LabelSelector {
+    /// `matchLabels`.
+    pub match_labels: BTreeMap<String, String>,
+    /// `matchExpressions`.
+    pub match_expressions: Vec<SelectorTerm>,
+}
+
+/// One `matchExpressions` term.
+#[derive(Clone, Debug, Serialize)]
+pub struct SelectorTerm {
+    /// The label key.
+    pub key: String,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
+    pub operator: String,
+    /// The values for `In` and `NotIn`.
+    pub values: Vec<String>,
+}
+
+impl LabelSelector {
+    /// Whether a pod with `labels` is selected (an empty selector selects every pod).
+    pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
+        self.match_labels
+            .iter()
+            .all(|(k, v)| labels.get(k) == Some(v))
+            && self.match_expressions.iter().all(|t| {
+                let value = labels.get(&t.key);
+                match t.operator.as_str() {
+                    "In" => value.is_some_and(|v| t.values.contains(v)),
+                    "NotIn" => value.is_none_or(|v| !t.values.contains(v)),
+                    "Exists" => value.is_some(),
+                    "DoesNotExist" => value.is_none(),
+                    _ => false,
+                }
+            })
+    }
+}
+
+/// A Kubernetes NetworkPolicy, reduced to its effect on egress towards the instance
+/// metadata service.
+#[derive(Clone, Debug, Serialize)]
+pub struct NetworkPolicy {
+    /// `NetworkPolicy ns/name`.
+    pub resource: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, when written.
+    pub namespace: Option<String>,
+    /// The pods it applies to, in its namespace.
+    pub pod_selector: LabelSelector,
+    /// It isolates the selected pods' egress (`policyTypes` has `Egress`, or it has an
+    /// `egress` section).
+    pub isolates_egress: bool,
+    /// One of its egress rules allows 169.254.169.254 on TCP port 80.
+    pub allows_imds: bool,
+    /// File the policy is in.
+    pub file: String,
+    /// Position of the policy.
+    pub loc: Pos,
+    /// `egress`: position of its egress rules.
     pub locs: Locs,
 }

@@ -10,6 +10,7 @@ pub mod discover;
 pub mod engine;
 pub mod extract;
 pub mod facts;
+pub mod link;
 pub mod parse;
 pub mod report;
 
@@ -177,6 +178,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.stats.files_scanned = scanned;
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
+    link::link(&mut per_file);
     // Policies select within a file's facts: evaluating file by file, in parallel,
     // keeps only one file's JSON form alive per thread.
     let findings: Vec<Vec<Finding>> = per_file

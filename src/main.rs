@@ -224,7 +224,12 @@ fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result
             if !p.peers.is_empty() {
                 out.push_str("\nPeer equivalents\n");
                 for (tool, ids) in &p.peers {
-                    out.push_str(&format!("  {tool}: {}\n", ids.join(", ")));
+                    let ids = if ids.is_empty() {
+                        "none".to_string()
+                    } else {
+                        ids.join(", ")
+                    };
+                    out.push_str(&format!("  {tool}: {ids}\n"));
                 }
             }
             if !p.references.is_empty() {

@@ -203,7 +203,7 @@ fn json_report_has_the_documented_shape() {
         ("workloads", 1),
         ("containers", 1),
         ("policy_statements", 0),
-        ("findings", 3),
+        ("findings", 4),
     ] {
         assert_eq!(summary[key], want, "summary.{key}: {summary:#}");
     }
@@ -216,15 +216,18 @@ fn json_report_has_the_documented_shape() {
         .collect();
     assert_eq!(
         by_severity,
-        [("critical", 0), ("high", 1), ("medium", 1), ("low", 1)]
+        [("critical", 0), ("high", 1), ("medium", 2), ("low", 1)]
     );
     assert_eq!(
         summary["by_rule"],
-        json!({"BRK301": 1, "BRK401": 1, "BRK604": 1})
+        json!({"BRK301": 1, "BRK401": 1, "BRK503": 1, "BRK604": 1})
     );
 
     let policies = policy_files();
-    let first = &report["findings"][0];
+    // Findings are sorted by position: BRK503 points at the Deployment itself (15:1).
+    assert_eq!(report["findings"][0]["rule_id"], "BRK503");
+    assert_eq!(report["findings"][0]["confidence"], "high");
+    let first = &report["findings"][1];
     for key in [
         "rule_id",
         "slug",
@@ -234,6 +237,7 @@ fn json_report_has_the_documented_shape() {
         "resource",
         "location",
         "remediation",
+        "confidence",
         "fingerprint",
     ] {
         assert!(first.get(key).is_some(), "finding lacks {key}: {first:#}");
@@ -261,7 +265,7 @@ fn json_report_has_the_documented_shape() {
         "fingerprint {fp}"
     );
     assert_eq!(
-        findings(&report)[1..],
+        findings(&report)[2..],
         [
             (ORDERS.to_string(), "BRK401".to_string(), 39, 11),
             (ORDERS.to_string(), "BRK604".to_string(), 39, 11),
@@ -402,7 +406,7 @@ fn fingerprints_survive_unrelated_edits() {
         .iter()
         .zip(b["findings"].as_array().unwrap())
         .collect();
-    assert_eq!(pairs.len(), 3);
+    assert_eq!(pairs.len(), 4);
     for (x, y) in pairs {
         assert_eq!(x["fingerprint"], y["fingerprint"]);
         assert_eq!(
@@ -416,7 +420,7 @@ fn fingerprints_survive_unrelated_edits() {
         .iter()
         .map(|f| f["fingerprint"].as_str().unwrap())
         .collect();
-    assert_eq!(fps.len(), 3, "distinct findings, distinct fingerprints");
+    assert_eq!(fps.len(), 4, "distinct findings, distinct fingerprints");
 }
 
 // ---------------------------------------------------------------------------------
@@ -453,7 +457,7 @@ fn output_file_gets_the_report_and_stdout_stays_empty() {
     run.assert_code(1);
     assert_eq!(run.stdout, "");
     let report: Value = serde_json::from_str(&fs::read_to_string(&short).unwrap()).unwrap();
-    assert_eq!(report["summary"]["findings"], 3);
+    assert_eq!(report["summary"]["findings"], 4);
 }
 
 #[test]
@@ -482,13 +486,13 @@ fn output_file_that_cannot_be_written_is_an_error() {
 
 #[test]
 fn fail_on_sets_the_exit_code_not_the_report() {
-    // orders-api: one high, one medium, one low finding.
+    // orders-api: one high, two medium, one low finding.
     for (threshold, code) in [("low", 1), ("medium", 1), ("high", 1), ("critical", 0)] {
         let run = breakout(&["scan", ORDERS, "--format", "json", "--fail-on", threshold]);
         run.assert_code(code);
         assert_eq!(
             run.json()["summary"]["findings"],
-            3,
+            4,
             "--fail-on {threshold} must not filter the report"
         );
     }
@@ -513,10 +517,12 @@ fn fail_on_sets_the_exit_code_not_the_report() {
     for threshold in ["low", "medium", "high", "critical"] {
         breakout(&["scan", socket, "--fail-on", threshold]).assert_code(1);
     }
-    // No findings: 0 whatever the threshold.
+    // No findings: 0 whatever the threshold (with the NetworkPolicy that limits the
+    // pods' egress, which lives in its own file).
     breakout(&[
         "scan",
         "samples/k8s/hardened/orders-api.yaml",
+        "samples/k8s/hardened/network-policies.yaml",
         "--fail-on",
         "low",
     ])
@@ -538,7 +544,7 @@ fn unreadable_input_wins_over_fail_on() {
             &["scan", ".", "--format", "json", "--fail-on", threshold],
         );
         run.assert_code(2);
-        assert_eq!(run.json()["summary"]["findings"], 3);
+        assert_eq!(run.json()["summary"]["findings"], 4);
     }
 }
 
@@ -612,7 +618,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn only_and_skip_select_rules_by_id_or_slug() {
     let all = breakout(&["scan", ORDERS, "--format", "json"]);
-    assert_eq!(all.rules(), set(&["BRK301", "BRK401", "BRK604"]));
+    assert_eq!(all.rules(), set(&["BRK301", "BRK401", "BRK503", "BRK604"]));
 
     let by_id = breakout(&["scan", ORDERS, "--format", "json", "--only", "BRK301"]);
     by_id.assert_code(1);
@@ -652,6 +658,8 @@ fn only_and_skip_select_rules_by_id_or_slug() {
         "BRK401",
         "--skip",
         "privilege-escalation",
+        "--skip",
+        "imds-egress-unblocked",
     ]);
     skipped.assert_code(1);
     assert_eq!(skipped.rules(), set(&["BRK301"]));
@@ -932,7 +940,10 @@ fn custom_policy_adds_findings() {
     let run = breakout(&["scan", ORDERS, "--format", "json", "--policies", pol]);
     run.assert_code(1);
     let report = run.json();
-    assert_eq!(run.rules(), set(&["ACME001", "BRK301", "BRK401", "BRK604"]));
+    assert_eq!(
+        run.rules(),
+        set(&["ACME001", "BRK301", "BRK401", "BRK503", "BRK604"])
+    );
     let acme: Vec<&Value> = report["findings"]
         .as_array()
         .unwrap()
@@ -1120,7 +1131,7 @@ fn output_does_not_depend_on_argument_order() {
     assert_eq!(a.stdout, b.stdout);
     // A file named twice is scanned once.
     let twice = breakout(&["scan", ORDERS, ORDERS, "--format", "json"]);
-    assert_eq!(twice.json()["summary"]["findings"], 3);
+    assert_eq!(twice.json()["summary"]["findings"], 4);
 }
 
 #[test]
@@ -1364,7 +1375,7 @@ fn table_summarises_findings_and_files() {
     );
     assert!(out.contains("\nSummary\n"), "{out}");
     assert!(
-        out.contains("3 findings: 0 critical, 1 high, 1 medium, 1 low\n"),
+        out.contains("4 findings: 0 critical, 1 high, 2 medium, 1 low\n"),
         "{out}"
     );
     assert!(
@@ -1423,8 +1434,8 @@ fn vulnerable_samples_fire_every_kubernetes_and_iam_rule() {
     assert_eq!(
         k8s.rules(),
         set(&[
-            "BRK201", "BRK202", "BRK301", "BRK302", "BRK401", "BRK504", "BRK601", "BRK602",
-            "BRK603", "BRK604",
+            "BRK201", "BRK202", "BRK301", "BRK302", "BRK401", "BRK503", "BRK504", "BRK601",
+            "BRK602", "BRK603", "BRK604",
         ])
     );
     let iam = breakout(&["scan", "samples/iam/vulnerable", "--format", "json"]);

@@ -58,7 +58,10 @@ fn fact_keys(v: &Value, out: &mut BTreeSet<String>, under_map_of_fields: bool) {
                 if !under_map_of_fields {
                     out.insert(k.clone());
                 }
-                let maps_fields = matches!(k.as_str(), "locs" | "unknown" | "labels" | "loc");
+                let maps_fields = matches!(
+                    k.as_str(),
+                    "locs" | "unknown" | "labels" | "match_labels" | "loc"
+                );
                 fact_keys(child, out, maps_fields);
             }
         }

@@ -139,6 +139,7 @@ rule_tests! {
     brk401 => "BRK401",
     brk501 => "BRK501",
     brk502 => "BRK502",
+    brk503 => "BRK503",
     brk504 => "BRK504",
     brk601 => "BRK601",
     brk602 => "BRK602",

@@ -263,6 +263,8 @@ fn workload(
         task_role: None,
         execution_role: None,
         unknown,
+        imds_egress: Tri::Unknown,
+        imds_egress_reason: String::new(),
         file: file.to_string(),
         loc: pos,
         locs,

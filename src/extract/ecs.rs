@@ -135,6 +135,8 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
         task_role: role(&["taskRoleArn", "task_role_arn"]),
         execution_role: role(&["executionRoleArn", "execution_role_arn"]),
         unknown,
+        imds_egress: Tri::Unknown,
+        imds_egress_reason: String::new(),
         file: file.to_string(),
         loc: task.pos,
         locs,

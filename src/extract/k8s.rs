@@ -28,6 +28,10 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         }
         return;
     }
+    if kind == "NetworkPolicy" {
+        super::network_policy::extract(doc, file, facts);
+        return;
+    }
     let Some(template) = pod_template(doc, kind) else {
         return;
     };
@@ -92,6 +96,8 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         task_role: None,
         execution_role: None,
         unknown,
+        imds_egress: Tri::Unknown,
+        imds_egress_reason: String::new(),
         file: file.to_string(),
         loc: doc.pos,
         locs,

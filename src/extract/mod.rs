@@ -9,6 +9,7 @@ pub mod ecs;
 pub mod host_path;
 pub mod iam;
 pub mod k8s;
+pub mod network_policy;
 pub mod terraform;
 pub mod tfplan;
 

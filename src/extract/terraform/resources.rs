@@ -353,6 +353,8 @@ fn kubernetes(ctx: &Ctx, values: &Node, api: &str, kind: &str, facts: &mut Facts
     // Name the resource by its address, keeping the Kubernetes name for the reader.
     for w in &mut facts.workloads[w0..] {
         w.resource = format!("{} ({})", ctx.address, w.resource);
+        // The provider's network policies are not read yet: no verdict either way.
+        w.imds_egress_reason = "kubernetes_network_policy resources are not read yet".into();
     }
     for c in &mut facts.containers[c0..] {
         c.resource = format!("{} ({})", ctx.address, c.resource);
