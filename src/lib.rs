@@ -16,15 +16,13 @@ pub mod report;
 
 use discover::{Candidate, Format};
 use engine::{Finding, Policy};
+pub use extract::terraform::Inputs as TerraformInputs;
 use facts::Facts;
+pub use parse::{FileError, MAX_FILE_BYTES};
 use parse::{Node, ParseError};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::io::Read;
 use std::path::PathBuf;
-
-/// Files above this size are reported as errors rather than read.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What to scan and with which policies.
 #[derive(Clone, Debug, Default)]
@@ -37,30 +35,7 @@ pub struct ScanOptions {
     /// files without that stage use their last stage.
     pub docker_target: Option<String>,
     /// Terraform variable values for root modules (`--var`, `--var-file`).
-    pub terraform: extract::terraform::Inputs,
-}
-
-/// An input that could not be read or parsed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FileError {
-    /// The file.
-    pub file: String,
-    /// 1-based line, when known.
-    pub line: Option<u32>,
-    /// 1-based column, when known.
-    pub column: Option<u32>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl std::fmt::Display for FileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
-            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
-            _ => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
+    pub terraform: TerraformInputs,
 }
 
 /// A file that was read but holds nothing breakout checks, or was passed over.
@@ -136,12 +111,11 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let found = discover::discover(&opts.paths);
     let mut report = Report::default();
     for p in found.errors {
-        report.errors.push(FileError {
-            file: p.path.display().to_string(),
-            line: None,
-            column: None,
-            message: p.message,
-        });
+        report.errors.push(FileError::new(
+            &p.path.display().to_string(),
+            None,
+            p.message,
+        ));
     }
     for p in found.passed_over {
         report.skipped.push(Skipped {
@@ -282,14 +256,9 @@ fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
 fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     let file = display_name(c);
     let fail = |pos: Option<parse::Pos>, message: String| {
-        Outcome::Failed(FileError {
-            file: file.clone(),
-            line: pos.map(|p| p.line),
-            column: pos.map(|p| p.column),
-            message,
-        })
+        Outcome::Failed(FileError::new(&file, pos, message))
     };
-    let bytes = match read_limited(c) {
+    let bytes = match parse::read_limited(&c.path) {
         Ok(b) => b,
         Err(msg) => return fail(None, msg),
     };
@@ -382,37 +351,4 @@ fn looks_like_terraform(text: &str) -> bool {
                 | "output"
         ) && (next.starts_with('"') || next.starts_with('{'))
     })
-}
-
-/// Reads a file (or standard input), refusing anything above [`MAX_FILE_BYTES`].
-fn read_limited(c: &Candidate) -> Result<Vec<u8>, String> {
-    let mut buf = Vec::new();
-    let limit = MAX_FILE_BYTES + 1;
-    let result = if c.path.as_os_str() == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut buf)
-    } else {
-        std::fs::File::open(&c.path).and_then(|f| f.take(limit).read_to_end(&mut buf))
-    };
-    result.map_err(|e| format!("cannot read: {e}"))?;
-    if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
-            "file is larger than {} MiB; not scanned",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    Ok(buf)
-}
-
-/// Reads a file as text within the size limit (BOM stripped, binary and invalid UTF-8
-/// refused with their position), for loaders that read files themselves (Terraform
-/// modules, `file()`).
-pub(crate) fn read_text(path: &std::path::Path) -> Result<String, (Option<parse::Pos>, String)> {
-    let candidate = Candidate {
-        path: path.to_path_buf(),
-        format: None,
-    };
-    let bytes = read_limited(&candidate).map_err(|m| (None, m))?;
-    parse::decode_text(&bytes)
-        .map(str::to_string)
-        .map_err(|e| (e.pos, e.message))
 }

@@ -10,8 +10,8 @@
 //! [`line_of`], so a test states the line it means ("the line of `Action =`").
 //!
 
-use breakout::extract::terraform::Inputs;
 use breakout::facts::Tri;
+use breakout::TerraformInputs as Inputs;
 use breakout::{scan, Report, ScanOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
