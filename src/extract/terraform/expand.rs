@@ -3,6 +3,7 @@
 //! instances with their inputs.
 
 use super::instance::{Decl, Instance};
+use super::variables::Given;
 use crate::parse::hcl::eval::EvalError;
 use crate::parse::hcl::value::{FileId, Val, V};
 use crate::parse::Pos;
@@ -273,7 +274,8 @@ impl<'m> Instance<'m> {
             ) {
                 continue;
             }
-            inputs.insert(key.to_string(), self.eval_in(decl.file, &a.value, bindings));
+            let value = self.eval_in(decl.file, &a.value, bindings);
+            inputs.insert(key.to_string(), Given::Value(value));
         }
         let mut ancestors = self.ancestors.clone();
         ancestors.push(self.index);

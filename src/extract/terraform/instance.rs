@@ -4,6 +4,7 @@
 
 use super::expand::Expansion;
 use super::load::{Arena, Module, TfFile};
+use super::variables::Given;
 use super::{file_error, file_id, label, ITEM_BUDGET};
 use crate::parse::hcl::eval::{EvalError, Evaluator, Scope};
 use crate::parse::hcl::value::{FileId, Val, V};
@@ -72,7 +73,7 @@ pub(super) struct Instance<'m> {
     pub(super) module: &'m Module,
     /// `module.app` for a child, empty for the root.
     pub(super) address: String,
-    pub(super) inputs: BTreeMap<String, V>,
+    pub(super) inputs: BTreeMap<String, Given>,
     pub(super) variables: BTreeMap<String, Decl<'m, Block>>,
     pub(super) locals: BTreeMap<String, Decl<'m, Attribute>>,
     pub(super) resources: BTreeMap<(String, String), Decl<'m, Block>>,
@@ -93,7 +94,7 @@ impl<'m> Instance<'m> {
         shared: &'m Shared<'m>,
         index: usize,
         address: String,
-        inputs: BTreeMap<String, V>,
+        inputs: BTreeMap<String, Given>,
         ancestors: Vec<usize>,
     ) -> Self {
         let module = &shared.arena.modules[index];
@@ -354,7 +355,7 @@ impl<'m> Scope for Instance<'m> {
         let this = self;
         let first = attrs.first().copied();
         let value = match (root, first) {
-            ("var", Some(name)) => this.variable_value(name, pos).map(|v| (v, 1)),
+            ("var", Some(name)) => this.variable_value(name, pos)?.map(|v| (v, 1)),
             ("local", Some(name)) => this.local_value(name, pos)?.map(|v| (v, 1)),
             ("module", Some(name)) => this.module_value(name, pos)?.map(|v| (v, 1)),
             ("data", Some(rtype)) => match attrs.get(1) {

@@ -11,7 +11,8 @@
 //!
 //! The work is split by job, one file each:
 //! - [`load`]: reading a folder's `.tf` files and the modules they call;
-//! - `variables`: what `var.x` is (root inputs, module arguments, defaults);
+//! - `variables`: what `var.x` is (root inputs, module arguments, defaults,
+//!   `nullable`), converted to its type constraint by [`types`];
 //! - `instance`: one module instance and the lazy evaluation of its references;
 //! - `expand`: `count`/`for_each` instances and module calls;
 //! - `extract`: resource instances into plan JSON's shape, then [`resources`].
@@ -21,7 +22,9 @@ mod extract;
 mod instance;
 pub mod load;
 pub mod policy_document;
+pub mod provider_defaults;
 pub mod resources;
+pub mod types;
 mod variables;
 
 pub use load::is_terraform_file;

@@ -2,12 +2,22 @@
 //! `TF_VAR_` environment variables, `terraform.tfvars`, `*.auto.tfvars`, `--var-file`
 //! and `--var`, in Terraform's precedence; a child module's from its call's arguments.
 //! A variable without a value uses its `default`.
+//!
+//! Then, as Terraform does: with `nullable = false`, a null value takes the default; the
+//! value is converted to the variable's type constraint ([`Type`]), which fills in the
+//! defaults of optional object attributes at every depth. A `--var`/`TF_VAR_` string is
+//! read as a literal string for a variable of a primitive type or without a type, and
+//! as HCL for every other type (`any`, collections, objects).
 
-use super::instance::{Instance, Shared};
+use super::instance::{Decl, Instance, Shared};
+use super::types::Type;
 use super::{file_error, file_id};
-use crate::parse::hcl::eval::{Evaluator, DEFAULT_BUDGET};
+use crate::parse::hcl::eval::{EvalError, Evaluator, DEFAULT_BUDGET};
 use crate::parse::hcl::value::{Val, V};
 use crate::parse::{LineIndex, Pos};
+use hcl_edit::expr::Expression;
+use hcl_edit::structure::Block;
+use hcl_edit::Span;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,22 +34,74 @@ pub struct Inputs {
     pub env: Vec<(String, String)>,
 }
 
-impl Instance<'_> {
-    pub(super) fn variable_value(&self, name: &str, pos: Pos) -> Option<V> {
-        if let Some(v) = self.inputs.get(name) {
-            return Some(v.clone());
-        }
-        let decl = self.variables.get(name)?;
-        Some(match decl.item.body.get_attribute("default") {
-            Some(a) => self.eval_in(decl.file, &a.value, &[]),
-            None => V::new(pos, 0, Val::Unknown),
+/// A value given to a variable.
+#[derive(Clone, Debug)]
+pub(super) enum Given {
+    /// An evaluated value: a module argument, a variable file's.
+    Value(V),
+    /// A `--var` or `TF_VAR_` string, read as the variable's type says.
+    CommandLine(String),
+}
+
+impl<'m> Instance<'m> {
+    /// The value of `var.name` in this instance: given or default, `nullable` applied,
+    /// converted to its type. Unknown when it has neither value nor default.
+    pub(super) fn variable_value(&self, name: &str, pos: Pos) -> Result<Option<V>, EvalError> {
+        let Some(decl) = self.variables.get(name).copied() else {
+            // Not declared (Terraform refuses the reference): a value given is used as is.
+            return Ok(self.inputs.get(name).map(|g| match g {
+                Given::Value(v) => v.clone(),
+                Given::CommandLine(raw) => literal(raw),
+            }));
+        };
+        self.memo(&format!("var.{name}"), pos, || {
+            self.declared_value(name, decl)
         })
+        .map(Some)
+    }
+
+    fn declared_value(&self, name: &str, decl: Decl<'m, Block>) -> V {
+        let body = &decl.item.body;
+        let eval = |e: &Expression| self.eval_in(decl.file, e, &[]);
+        let ty = body
+            .get_attribute("type")
+            .and_then(|a| Type::parse(&a.value, &eval));
+        let nullable = !body
+            .get_attribute("nullable")
+            .is_some_and(|a| eval(&a.value).val == Val::Bool(false));
+        let default = body.get_attribute("default").map(|a| eval(&a.value));
+        let given = self.inputs.get(name).map(|g| match g {
+            Given::Value(v) => v.clone(),
+            Given::CommandLine(raw) => match &ty {
+                Some(t) if !t.is_primitive() => command_line_value(raw),
+                _ => literal(raw),
+            },
+        });
+        let value = match (given, default) {
+            // `nullable = false`: a null value takes the default.
+            (Some(v), Some(d)) if v.val == Val::Null && !nullable => d,
+            (Some(v), _) => v,
+            (None, Some(d)) => d,
+            (None, None) => V::new(
+                self.pos(decl.file, decl.item.span()),
+                self.file(decl.file).id,
+                Val::Unknown,
+            ),
+        };
+        match ty {
+            Some(t) => t.convert(value),
+            None => value,
+        }
     }
 }
 
 /// The root module's variable values: `terraform.tfvars`, `*.auto.tfvars` (sorted),
 /// `--var-file`s, then `--var`s; later ones win.
-pub(super) fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BTreeMap<String, V> {
+pub(super) fn root_variables(
+    shared: &Shared,
+    dir: &Path,
+    inputs: &Inputs,
+) -> BTreeMap<String, Given> {
     let mut files: Vec<PathBuf> = Vec::new();
     for name in ["terraform.tfvars", "terraform.tfvars.json"] {
         let tfvars = dir.join(name);
@@ -61,10 +123,10 @@ pub(super) fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BT
     files.extend(auto);
     files.extend(inputs.var_files.iter().cloned());
     // Environment variables come first; every file and `--var` overrides them.
-    let mut values: BTreeMap<String, V> = inputs
+    let mut values: BTreeMap<String, Given> = inputs
         .env
         .iter()
-        .map(|(name, raw)| (name.clone(), command_line_value(raw)))
+        .map(|(name, raw)| (name.clone(), Given::CommandLine(raw.clone())))
         .collect();
     for f in files {
         let display = f.display().to_string();
@@ -82,7 +144,10 @@ pub(super) fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BT
             match crate::parse::json::parse(&text) {
                 Ok(doc) => {
                     for e in doc.entries() {
-                        values.insert(e.key.clone(), V::from_node(&e.value, file_id(&display), 0));
+                        values.insert(
+                            e.key.clone(),
+                            Given::Value(V::from_node(&e.value, file_id(&display), 0)),
+                        );
                     }
                 }
                 Err(e) => shared
@@ -101,7 +166,7 @@ pub(super) fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BT
                 for a in body.attributes() {
                     match ev.eval(&a.value) {
                         Ok(v) => {
-                            values.insert(a.key.value().to_string(), v);
+                            values.insert(a.key.value().to_string(), Given::Value(v));
                         }
                         Err(e) => shared.report(&display, e.pos, e.message),
                     }
@@ -114,14 +179,15 @@ pub(super) fn root_variables(shared: &Shared, dir: &Path, inputs: &Inputs) -> BT
         }
     }
     for (name, raw) in &inputs.vars {
-        values.insert(name.clone(), command_line_value(raw));
+        values.insert(name.clone(), Given::CommandLine(raw.clone()));
     }
     values
 }
 
-/// A `--var` or `TF_VAR_` value: HCL syntax if it parses (lists, maps, numbers), else
-/// a string, as Terraform reads them.
-pub(super) fn command_line_value(raw: &str) -> V {
+/// A `--var` or `TF_VAR_` value for a variable Terraform reads as HCL (a collection,
+/// an object, `any`); a value that does not parse is kept as the string (Terraform
+/// would refuse it).
+fn command_line_value(raw: &str) -> V {
     let text = format!("v = {raw}\n");
     let lines = LineIndex::new(&text);
     let scope = crate::parse::hcl::eval::NoScope;
@@ -135,5 +201,11 @@ pub(super) fn command_line_value(raw: &str) -> V {
                 .eval(&a.value)
                 .ok()
         })
-        .unwrap_or_else(|| V::new(Pos::new(1, 1), 1, Val::Str(raw.to_string())))
+        .unwrap_or_else(|| literal(raw))
+}
+
+/// A `--var` or `TF_VAR_` value taken literally, as Terraform takes it for a variable
+/// of a primitive type or without a type.
+fn literal(raw: &str) -> V {
+    V::new(Pos::new(1, 1), 1, Val::Str(raw.to_string()))
 }

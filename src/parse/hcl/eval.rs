@@ -187,10 +187,7 @@ impl<'a> Evaluator<'a> {
                 let elements: Vec<&Element> = t.iter().collect();
                 // `"${x}"` is x itself, whatever its type.
                 if let [Element::Interpolation(i)] = elements.as_slice() {
-                    let mut v = self.eval(&i.expr)?;
-                    v.pos = pos;
-                    v.file = self.file;
-                    return Ok(v);
+                    return Ok(self.eval(&i.expr)?.used_at(pos, self.file));
                 }
                 match self.render(elements.into_iter(), pos)? {
                     Some(s) => self.v(pos, Val::Str(s)),
@@ -238,14 +235,14 @@ impl<'a> Evaluator<'a> {
                     }
                     _ => (self.eval(&t.expr)?, &ops[..]),
                 };
-                let mut v = self.traverse(base, rest, pos)?;
+                let v = self.traverse(base, rest, pos)?;
                 // What the traversal reaches may come from another file (`each.value`
                 // over a collection defined elsewhere): it is reported here.
                 if v.file != self.file {
-                    v.pos = pos;
-                    v.file = self.file;
+                    v.used_at(pos, self.file)
+                } else {
+                    v
                 }
-                v
             }
             Expression::UnaryOp(op) => {
                 let v = self.eval(&op.expr)?;
@@ -287,8 +284,7 @@ impl<'a> Evaluator<'a> {
             let mut v = v.clone();
             // `each.value` from a collection in another file is reported here.
             if v.file != self.file {
-                v.pos = pos;
-                v.file = self.file;
+                v = v.used_at(pos, self.file);
             }
             return Ok((v, 0));
         }
@@ -297,8 +293,7 @@ impl<'a> Evaluator<'a> {
                 // The value is used here: a value from another file is reported here
                 // (what it holds keeps its own file, and falls back to this place).
                 if v.file != self.file {
-                    v.pos = pos;
-                    v.file = self.file;
+                    v = v.used_at(pos, self.file);
                 }
                 Ok((v, used))
             }
@@ -722,12 +717,9 @@ impl<'a> Evaluator<'a> {
         }
         let rendered = inner.render(template.iter(), Pos::new(1, 1))?;
         Ok(match rendered {
-            Some(s) => {
-                let mut v = inner.heredoc_value(s, Pos::new(1, 1), Pos::new(1, 1));
-                v.pos = pos;
-                v.file = self.file;
-                v
-            }
+            Some(s) => inner
+                .heredoc_value(s, Pos::new(1, 1), Pos::new(1, 1))
+                .used_at(pos, self.file),
             None => self.v(pos, Val::Unknown),
         })
     }

@@ -57,6 +57,22 @@ impl V {
         }
     }
 
+    /// The value as used at `pos` in `file`. A value written in another file is reported
+    /// where it is used, and so are the keys of a map written there (their positions
+    /// belong to that file); what the value holds keeps its own file.
+    pub fn used_at(mut self, pos: Pos, file: FileId) -> V {
+        if self.file != file {
+            if let Val::Map(m) = &mut self.val {
+                for (kpos, _) in m.values_mut() {
+                    *kpos = pos;
+                }
+            }
+            self.file = file;
+        }
+        self.pos = pos;
+        self
+    }
+
     /// Whether the value, or anything inside it, is unknown.
     pub fn has_unknown(&self) -> bool {
         match &self.val {
@@ -181,6 +197,23 @@ mod tests {
         let node = list.to_node(1, Pos::new(1, 1));
         assert_eq!(node.pos, Pos::new(1, 1));
         assert_eq!(node.items()[0].pos, Pos::new(9, 9));
+    }
+
+    #[test]
+    fn a_map_used_in_another_file_has_its_keys_there() {
+        let inner = V::new(Pos::new(9, 9), 1, Val::Str("x".into()));
+        let map = V::new(
+            Pos::new(8, 1),
+            1,
+            Val::Map(BTreeMap::from([("k".to_string(), (Pos::new(9, 3), inner))])),
+        );
+        let used = map.clone().used_at(Pos::new(2, 5), 0);
+        let node = used.to_node(0, Pos::new(1, 1));
+        assert_eq!(node.pos, Pos::new(2, 5));
+        assert_eq!(node.entries()[0].key_pos, Pos::new(2, 5));
+        // Used in its own file, a map keeps its key positions.
+        let same = map.used_at(Pos::new(3, 1), 1).to_node(1, Pos::new(1, 1));
+        assert_eq!(same.entries()[0].key_pos, Pos::new(9, 3));
     }
 
     #[test]
