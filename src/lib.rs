@@ -88,7 +88,9 @@ pub struct Report {
 
 /// What became of one file.
 enum Outcome {
-    Facts(Facts),
+    /// Its facts, and the errors that did not stop it from being judged (a YAML key
+    /// written twice).
+    Facts(Facts, Vec<FileError>),
     Skipped(String),
     Failed(FileError),
 }
@@ -143,7 +145,10 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let modules = per_file.len();
     for (file, outcome) in outcomes {
         match outcome {
-            Outcome::Facts(f) => per_file.push(f),
+            Outcome::Facts(f, errors) => {
+                per_file.push(f);
+                report.errors.extend(errors);
+            }
             Outcome::Skipped(reason) => report.skipped.push(Skipped { file, reason }),
             Outcome::Failed(e) => report.errors.push(e),
         }
@@ -270,8 +275,17 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
         return Outcome::Skipped("empty file".into());
     }
     let format = c.format.unwrap_or_else(|| sniff(text));
+    // Errors that leave the documents readable: reported, and the documents judged.
+    let mut errors: Vec<FileError> = Vec::new();
     let docs: Result<Vec<Node>, ParseError> = match format {
-        Format::Yaml => parse::yaml::parse(text),
+        Format::Yaml => parse::yaml::parse_lenient(text).map(|(docs, duplicates)| {
+            errors.extend(
+                duplicates
+                    .into_iter()
+                    .map(|e| FileError::new(&file, e.pos, e.message)),
+            );
+            docs
+        }),
         Format::Json => parse::json::parse(text).map(|n| vec![n]),
         // Terraform files are scanned by folder (`scan_terraform`); only standard input
         // arrives here, as a one-file module.
@@ -279,7 +293,7 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
             let out = extract::terraform::scan_source(&file, text, &opts.terraform);
             return match out.errors.into_iter().next() {
                 Some(e) => Outcome::Failed(e),
-                None => Outcome::Facts(out.facts),
+                None => Outcome::Facts(out.facts, Vec::new()),
             };
         }
         Format::Dockerfile => {
@@ -295,7 +309,7 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
                         opts.docker_target.as_deref(),
                         &mut facts,
                     );
-                    Outcome::Facts(facts)
+                    Outcome::Facts(facts, Vec::new())
                 }
                 Err(e) => fail(e.pos, e.message),
             };
@@ -310,8 +324,8 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     for doc in &docs {
         recognised |= extract::document(doc, &file, &mut facts);
     }
-    if recognised {
-        Outcome::Facts(facts)
+    if recognised || !errors.is_empty() {
+        Outcome::Facts(facts, errors)
     } else {
         Outcome::Skipped("no Kubernetes object, IAM policy or other recognised content".into())
     }
