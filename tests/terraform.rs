@@ -3297,3 +3297,69 @@ resource "aws_ecs_task_definition" "fargate" {
         Some("awsvpc")
     );
 }
+
+/// terraform-aws-modules/ecs builds each container definition as
+/// `{ for k, v in local.definition : k => v if v != null }`. With an image known only at
+/// apply (an SSM parameter), Terraform makes the whole object unknown, and the container
+/// running as `user = "0"` vanished. Only the image's key is in doubt: the container is
+/// kept, its user read, BRK301 reported at high confidence.
+#[test]
+fn a_container_with_an_unknown_image_keeps_its_known_user() {
+    let child = r#"variable "image" {
+  type = string
+}
+
+variable "user" {
+  type    = string
+  default = null
+}
+
+locals {
+  definition = {
+    name                   = "log-router"
+    image                  = var.image
+    user                   = var.user
+    essential              = true
+    readonlyRootFilesystem = true
+    privileged             = null
+  }
+  container_definition = { for k, v in local.definition : k => v if v != null }
+}
+
+output "container_definition" {
+  value = local.container_definition
+}
+"#;
+    let root = r#"data "aws_ssm_parameter" "fluentbit" {
+  name = "/aws/service/aws-for-fluent-bit/stable"
+}
+
+module "container" {
+  source = "./container"
+  image  = data.aws_ssm_parameter.fluentbit.value
+  user   = "0"
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family                = "svc"
+  network_mode          = "awsvpc"
+  container_definitions = jsonencode([module.container.container_definition])
+}
+"#;
+    let dir = write(&[("main.tf", root), ("container/main.tf", child)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_eq!(report.facts.containers.len(), 1, "{:?}", report.facts);
+    let c = &report.facts.containers[0];
+    assert_eq!(c.name, "log-router");
+    assert_eq!(c.runs_as_root, Tri::Yes);
+    assert_eq!(c.image, None, "the image is known only at apply");
+    assert_eq!(
+        rules_with_confidence(&report),
+        [(
+            "BRK301".to_string(),
+            "aws_ecs_task_definition.this".to_string(),
+            false
+        )]
+    );
+}

@@ -97,6 +97,8 @@ impl<'m> Instance<'m> {
         if let Some(a) = body.get_attribute("for_each") {
             let v = self.eval_in(decl.file, &a.value, &[]);
             return match v.val {
+                // Which keys it has is not known.
+                Val::Map(_) if v.partial => Expansion::Unknown,
                 Val::Map(m) => Expansion::Each(
                     m.into_iter()
                         .take(MAX_INSTANCES)

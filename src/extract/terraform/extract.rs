@@ -123,6 +123,11 @@ impl<'m> Instance<'m> {
             None => return,
         };
         let items: Vec<(V, V)> = match collection.val {
+            // A map whose keys are not all known: unknown, below.
+            Val::Map(_) if collection.partial => vec![(
+                V::new(kpos, fid, Val::Unknown),
+                V::new(kpos, fid, Val::Unknown),
+            )],
             Val::List(items) => items
                 .into_iter()
                 .enumerate()

@@ -124,12 +124,14 @@ impl Type {
             file,
             val,
             open,
+            partial,
         } = v;
         let keep = |val| V {
             pos,
             file,
             val,
             open,
+            partial,
         };
         let made = |val| V::new(pos, file, val);
         match (self, val) {

@@ -37,6 +37,16 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
     if !structural && args.iter().any(|a| matches!(a.val, Val::Unknown)) {
         return Ok(V::new(pos, file, Val::Unknown));
     }
+    // A map whose key set is unknown (`V::partial`): so is what depends on it.
+    let partial = args.iter().any(|a| a.partial);
+    if partial && matches!(name, "length" | "keys" | "values") {
+        return Ok(V::new(pos, file, Val::Unknown));
+    }
+    if name == "merge" {
+        let mut out = V::new(pos, file, merge(args)?);
+        out.partial = partial;
+        return Ok(out);
+    }
     let val = match name {
         "jsonencode" => return Ok(jsonencode(&args_n(args, 1)?[0], pos, file)),
         "yamlencode" => {
@@ -49,7 +59,6 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
             let node = crate::parse::json::parse(text).map_err(|e| e.message)?;
             return Ok(relocated(V::from_node(&node, file, 0), pos, file));
         }
-        "merge" => merge(args)?,
         "concat" => {
             let mut out = Vec::new();
             for a in args {
@@ -422,6 +431,7 @@ fn equal(a: &V, b: &V) -> Option<bool> {
             }
             all
         }
+        (Val::Map(_), Val::Map(_)) if a.partial || b.partial => None,
         (Val::Map(x), Val::Map(y)) => {
             if x.len() != y.len() || x.keys().ne(y.keys()) {
                 return Some(false);

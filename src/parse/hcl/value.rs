@@ -18,6 +18,11 @@ pub struct V {
     /// An object whose other attributes are known only after apply (a resource, a data
     /// source): reading an attribute it does not have gives unknown, not an error.
     pub open: bool,
+    /// A map some of whose keys may be absent: a `{for … : k => v if cond}` whose `if`
+    /// is unknown for them. Those keys hold unknown values (absent or a value: unknown
+    /// either way), so what it holds can still be read; its key set is unknown, so its
+    /// length, keys, values and iteration are.
+    pub partial: bool,
 }
 
 /// A Terraform value. Objects and maps are one kind, lists, tuples and sets another: the
@@ -54,6 +59,7 @@ impl V {
             file,
             val,
             open: false,
+            partial: false,
         }
     }
 
