@@ -114,6 +114,9 @@ pub struct Report {
 /// What became of one file.
 enum Outcome {
     Facts(Facts),
+    /// Judged, and also an error: the file is refused by the tools that read it, but
+    /// breakout could still read what it holds.
+    Partial(Facts, FileError),
     Skipped(String),
     Failed(FileError),
 }
@@ -167,14 +170,22 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         per_file.push(module.facts);
     }
     let modules = per_file.len();
+    // A file refused but still judged counts as failed, not scanned: the counts add
+    // up to the files read.
+    let mut partial = 0;
     for (file, outcome) in outcomes {
         match outcome {
             Outcome::Facts(f) => per_file.push(f),
+            Outcome::Partial(f, e) => {
+                per_file.push(f);
+                report.errors.push(e);
+                partial += 1;
+            }
             Outcome::Skipped(reason) => report.skipped.push(Skipped { file, reason }),
             Outcome::Failed(e) => report.errors.push(e),
         }
     }
-    scanned += per_file.len() - modules;
+    scanned += per_file.len() - modules - partial;
     report.stats.files_scanned = scanned;
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
@@ -332,8 +343,18 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
             };
         }
     };
+    // A file found by walking is ours only when its name or its content says so: JSON
+    // with comments (`tsconfig.json`) or a Helm values template that does not parse is
+    // passed over with the reason, unless it looks like one of our inputs.
+    let walked_only = !c.named && !discover::named_as_ours(&c.path);
     let docs = match docs {
         Ok(d) => d,
+        Err(e) if walked_only && !e.limit && format == Format::Json => {
+            return lenient_json(text, &file, e);
+        }
+        Err(e) if walked_only && !e.limit && !extract::looks_like_ours(text) => {
+            return Outcome::Skipped(not_ours_reason(format, &e));
+        }
         Err(e) => return fail(e.pos, e.message),
     };
     let mut facts = Facts::default();
@@ -344,8 +365,62 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     if recognised {
         Outcome::Facts(facts)
     } else {
-        Outcome::Skipped("no Kubernetes object, IAM policy or other recognised content".into())
+        Outcome::Skipped(NOTHING_RECOGNISED.into())
     }
+}
+
+const NOTHING_RECOGNISED: &str = "no Kubernetes object, IAM policy or other recognised content";
+
+/// A walked `.json` file that strict JSON refuses: read again allowing comments and
+/// trailing commas (JSONC: `tsconfig.json`, `.eslintrc.json`, `appsettings.json`). If it
+/// then holds nothing breakout reads it is passed over; if it holds (or, unreadable even
+/// so, looks like it holds) one of our inputs, the strict error stands, because AWS,
+/// Kubernetes and Terraform refuse such files too — and what it holds is still judged.
+fn lenient_json(text: &str, file: &str, strict: ParseError) -> Outcome {
+    match parse::json::parse_lenient(text) {
+        Ok(doc) => {
+            let mut facts = Facts::default();
+            if extract::document(&doc, file, &mut facts) {
+                Outcome::Partial(facts, failed_error(file, &strict))
+            } else if extract::looks_like_ours(text) {
+                Outcome::Failed(failed_error(file, &strict))
+            } else {
+                Outcome::Skipped(format!(
+                    "JSON with comments or trailing commas (JSONC); {NOTHING_RECOGNISED}"
+                ))
+            }
+        }
+        Err(_) if extract::looks_like_ours(text) => Outcome::Failed(failed_error(file, &strict)),
+        Err(_) => Outcome::Skipped(not_ours_reason(Format::Json, &strict)),
+    }
+}
+
+/// A parse error as the report's error for `file`.
+fn failed_error(file: &str, e: &ParseError) -> FileError {
+    FileError {
+        file: file.to_string(),
+        line: e.pos.map(|p| p.line),
+        column: e.pos.map(|p| p.column),
+        message: e.message.clone(),
+    }
+}
+
+/// Why a walked file that does not parse, and does not look like one of our inputs,
+/// is passed over.
+fn not_ours_reason(format: Format, e: &ParseError) -> String {
+    let kind = match format {
+        Format::Json => "JSON",
+        _ => "YAML",
+    };
+    let at = e
+        .pos
+        .map(|p| format!(" at {}:{}", p.line, p.column))
+        .unwrap_or_default();
+    format!(
+        "not valid {kind}{at} ({}), and nothing in it looks like a Kubernetes object, \
+         compose file, IAM policy, task definition or Terraform plan",
+        e.message
+    )
 }
 
 /// JSON if the text starts like JSON, a Dockerfile if its first instruction is `FROM`
@@ -410,6 +485,7 @@ pub(crate) fn read_text(path: &std::path::Path) -> Result<String, (Option<parse:
     let candidate = Candidate {
         path: path.to_path_buf(),
         format: None,
+        named: true,
     };
     let bytes = read_limited(&candidate).map_err(|m| (None, m))?;
     parse::decode_text(&bytes)

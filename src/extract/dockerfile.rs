@@ -9,7 +9,7 @@
 //! a builder stage, and none of them substitutes variables.
 
 use super::container;
-use crate::facts::{Facts, Image, Locs, Tri};
+use crate::facts::{BuildStage, Facts, Image, Locs, Tri};
 use crate::parse::dockerfile::{Dockerfile, Instruction};
 use crate::parse::substitute::{self, Lookup, Syntax};
 use std::collections::BTreeMap;
@@ -48,6 +48,13 @@ pub fn extract(d: &Dockerfile, file: &str, target: Option<&str>, facts: &mut Fac
         .and_then(|t| stages.iter().position(|s| s.name.as_ref() == Some(t)))
         .unwrap_or(last);
     facts.images.push(image(&stages, chosen, file));
+    facts
+        .build_stages
+        .extend((0..stages.len()).map(|i| BuildStage {
+            name: stages[i].name.clone(),
+            last: i == last,
+            image: image(&stages, i, file),
+        }));
     true
 }
 

@@ -20,6 +20,10 @@ pub struct ParseError {
     pub pos: Option<Pos>,
     /// What is wrong, in one line.
     pub message: String,
+    /// The input broke a safety limit (nesting depth, alias expansion, size) rather than
+    /// the syntax: such a file is reported whatever it holds, never passed over as "not
+    /// one of ours", since hostile input would otherwise hide that way.
+    pub limit: bool,
 }
 
 impl ParseError {
@@ -28,7 +32,14 @@ impl ParseError {
         ParseError {
             pos: Some(pos),
             message: message.into(),
+            limit: false,
         }
+    }
+
+    /// The same error, marked as a broken safety limit.
+    pub fn as_limit(mut self) -> Self {
+        self.limit = true;
+        self
     }
 }
 

@@ -61,7 +61,28 @@ pub(crate) fn to_parse_error(text: &str, e: &serde_saphyr::Error) -> ParseError 
             pos = Some(open);
         }
     }
-    ParseError { pos, message }
+    let limit = is_limit(e);
+    ParseError {
+        pos,
+        message,
+        limit,
+    }
+}
+
+/// Whether serde-saphyr stopped at one of the budgets rather than at bad syntax.
+fn is_limit(e: &serde_saphyr::Error) -> bool {
+    use serde_saphyr::Error as E;
+    match e {
+        E::WithSnippet { error, .. } | E::AliasError { error, .. } => is_limit(error),
+        E::Budget { .. }
+        | E::AliasReplayLimitExceeded { .. }
+        | E::AliasExpansionLimitExceeded { .. }
+        | E::AliasReplayStackDepthExceeded { .. }
+        | E::AliasReplayCounterOverflow { .. } => true,
+        _ => {
+            scan_error(e).is_some_and(|s| matches!(s.kind(), ScanErrorKind::RecursionLimitExceeded))
+        }
+    }
 }
 
 /// Position and message of an error, unwrapping the alias and snippet wrappers

@@ -71,7 +71,7 @@ pub fn render(report: &Report, style: Style) -> String {
                 severity_cell(f.severity, style),
                 Cell::new(&f.rule_id),
                 Cell::new(&f.resource),
-                Cell::new(strip_resource(&f.message, &f.resource)),
+                Cell::new(with_related(strip_resource(&f.message, &f.resource), f)),
             ]);
         }
         let _ = writeln!(out, "{t}\n");
@@ -218,6 +218,15 @@ fn bold(text: &str, style: Style) -> String {
     } else {
         text.to_string()
     }
+}
+
+/// The message, then the places it rests on elsewhere (`see app/Dockerfile:7`).
+fn with_related(message: &str, f: &crate::engine::Finding) -> String {
+    let mut out = message.to_string();
+    for r in &f.related_locations {
+        out.push_str(&format!(" (see {}:{})", r.file, r.line));
+    }
+    out
 }
 
 /// The resource has its own column: drop a leading `resource: ` from the message.
