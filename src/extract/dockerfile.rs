@@ -206,7 +206,8 @@ fn image(stages: &[Stage], chosen: usize, file: &str) -> Image {
                     "no USER, and an image built FROM scratch runs as root".to_string()
                 }
                 None => format!(
-                    "no USER in the final stage, so the image runs as {origin}'s user: root unless that image sets another"
+                    "no USER in the {} stage, so the image runs as {origin}'s user: root unless that image sets another",
+                    if chosen + 1 == stages.len() { "final" } else { "built" }
                 ),
             };
             // Root is assumed, not written: no UID to report.

@@ -394,7 +394,7 @@ mod tests {
                 .sensitive_reason
                 .as_deref()
                 .map(|r| r.split(';').next().unwrap()),
-            Some("inside /var/log: host and pod logs")
+            Some("inside /var/log: the host's and other containers' logs")
         );
     }
 }

@@ -606,7 +606,7 @@ mod tests {
     }
 
     #[test]
-    fn alias_bomb_is_refused_quickly() {
+    fn alias_bomb_is_refused_by_the_budget() {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 1..12 {
             let p = i - 1;
@@ -614,9 +614,10 @@ mod tests {
                 "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
             ));
         }
-        let start = std::time::Instant::now();
+        // Refused by the replay budget (not by running out of memory or time: how fast
+        // is measured in benches, not here).
         let e = parse(&text).unwrap_err();
-        assert!(start.elapsed().as_secs() < 5, "took {:?}", start.elapsed());
-        assert!(e.pos.is_some(), "{e:?}");
+        assert!(e.message.starts_with("alias bomb"), "{e:?}");
+        assert!(e.limit && e.pos.is_some(), "{e:?}");
     }
 }
