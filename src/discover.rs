@@ -60,10 +60,36 @@ pub struct Discovered {
     pub passed_over: Vec<Problem>,
 }
 
+/// A path as the report shows it: as written, with bytes that are not UTF-8 (a file
+/// name from another system's encoding) escaped as `\xNN`, so such files are scanned
+/// and listed rather than silently dropped, and two of them never show the same name.
+pub fn display_path(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(bytes.len() + 8);
+        for chunk in bytes.utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.display().to_string()
+    }
+}
+
 /// The format a file name implies: `.yaml`/`.yml`, `.json`, and the Dockerfile names
 /// (`Dockerfile`, `Containerfile`, `Dockerfile.*`, `*.Dockerfile`, any case).
 pub fn format_of(path: &Path) -> Option<Format> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     let dockerfile = |stem: &str| {
         name == stem
             || (name.starts_with(&format!("{stem}.")) && !name.ends_with(".dockerignore"))
@@ -78,7 +104,7 @@ pub fn format_of(path: &Path) -> Option<Format> {
     {
         return Some(Format::Terraform);
     }
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
     match ext.as_str() {
         "yaml" | "yml" => Some(Format::Yaml),
         "json" => Some(Format::Json),
@@ -446,6 +472,19 @@ mod tests {
         assert_eq!(files, ["Chart.yaml", "values.yaml", "p.yaml"]);
         assert_eq!(found.passed_over.len(), 1);
         assert!(found.passed_over[0].message.contains("helm template"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_found_and_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9-pod.yaml");
+        fs::write(dir.path().join(name), "kind: Pod\n").unwrap();
+        let found = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(found.files.len(), 1);
+        let shown = display_path(&found.files[0].path);
+        assert!(shown.ends_with("caf\\xe9-pod.yaml"), "{shown}");
     }
 
     #[test]

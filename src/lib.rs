@@ -140,7 +140,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let mut report = Report::default();
     for p in found.errors {
         report.errors.push(FileError {
-            file: p.path.display().to_string(),
+            file: discover::display_path(&p.path),
             line: None,
             column: None,
             message: p.message,
@@ -148,7 +148,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     }
     for p in found.passed_over {
         report.skipped.push(Skipped {
-            file: p.path.display().to_string(),
+            file: discover::display_path(&p.path),
             reason: p.message,
         });
     }
@@ -219,7 +219,7 @@ fn display_name(c: &Candidate) -> String {
     if c.path.as_os_str() == "-" {
         "<stdin>".into()
     } else {
-        c.path.display().to_string()
+        discover::display_path(&c.path)
     }
 }
 
@@ -463,12 +463,18 @@ fn looks_like_terraform(text: &str) -> bool {
 fn read_limited(c: &Candidate) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
     let limit = MAX_FILE_BYTES + 1;
-    let result = if c.path.as_os_str() == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut buf)
+    if c.path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
     } else {
-        std::fs::File::open(&c.path).and_then(|f| f.take(limit).read_to_end(&mut buf))
-    };
-    result.map_err(|e| format!("cannot read: {e}"))?;
+        open_regular(&c.path)?
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+    }
     if buf.len() as u64 > MAX_FILE_BYTES {
         return Err(format!(
             "file is larger than {} MiB; not scanned",
@@ -476,6 +482,52 @@ fn read_limited(c: &Candidate) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(buf)
+}
+
+/// Opens a file for reading only if it is a regular file. The open itself never
+/// blocks (`O_NONBLOCK`: a FIFO named `x.auto.tfvars` would otherwise wait forever for
+/// a writer), and the type is checked on the opened file, so nothing can be swapped in
+/// between the check and the read.
+fn open_regular(path: &std::path::Path) -> Result<std::fs::File, String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta);
+        return Err(format!("not a regular file ({kind}); not read"));
+    }
+    Ok(file)
+}
+
+/// What a non-regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Reads a file as text within the size limit (BOM stripped, binary and invalid UTF-8
