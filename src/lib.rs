@@ -291,6 +291,59 @@ fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
 
 /// Reads, parses and extracts one file.
 fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
+    match read_limited(c) {
+        Ok(bytes) => scan_bytes(c, &bytes, opts),
+        Err(message) => Outcome::Failed(FileError {
+            file: display_name(c),
+            line: None,
+            column: None,
+            message,
+        }),
+    }
+}
+
+/// Scans one file's contents, given under a name that stands for the file (its
+/// extension and name decide the format as in a folder walk), through every stage:
+/// parse, extract, link, evaluate. Nothing is read from disk but what the contents
+/// refer to (a compose file's `.env`, Terraform's `file()`), relative to the name.
+/// For embedding and for fuzzing the whole pipeline on one input.
+pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Result<Report> {
+    let path = PathBuf::from(name);
+    let candidate = Candidate {
+        format: discover::format_of(&path),
+        path,
+        named: true,
+    };
+    let mut report = Report::default();
+    let mut per_file = Vec::new();
+    match scan_bytes(&candidate, bytes, opts) {
+        Outcome::Facts(f) => per_file.push(f),
+        Outcome::Partial(f, e) => {
+            per_file.push(f);
+            report.errors.push(e);
+        }
+        Outcome::Skipped(reason) => report.skipped.push(Skipped {
+            file: name.to_string(),
+            reason,
+        }),
+        Outcome::Failed(e) => report.errors.push(e),
+    }
+    link::link(&mut per_file);
+    for facts in &per_file {
+        report.findings.extend(engine::evaluate(
+            &opts.policies,
+            &serde_json::to_value(facts)?,
+        )?);
+    }
+    report.findings.sort_by(engine::Finding::order);
+    for f in per_file {
+        report.facts.extend(f);
+    }
+    Ok(report)
+}
+
+/// Parses and extracts one file's contents.
+fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     let file = display_name(c);
     let fail = |pos: Option<parse::Pos>, message: String| {
         Outcome::Failed(FileError {
@@ -300,11 +353,7 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
             message,
         })
     };
-    let bytes = match read_limited(c) {
-        Ok(b) => b,
-        Err(msg) => return fail(None, msg),
-    };
-    let text = match parse::decode_text(&bytes) {
+    let text = match parse::decode_text(bytes) {
         Ok(t) => t,
         Err(e) => return fail(e.pos, e.message),
     };
@@ -543,4 +592,29 @@ pub(crate) fn read_text(path: &std::path::Path) -> Result<String, (Option<parse:
     parse::decode_text(&bytes)
         .map(str::to_string)
         .map_err(|e| (e.pos, e.message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_file_from_memory_goes_through_every_stage() {
+        let opts = ScanOptions {
+            policies: engine::builtin(),
+            ..Default::default()
+        };
+        let pod = b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers:\n    - name: c\n      securityContext: {privileged: true}\n";
+        let report = scan_contents("pod.yaml", pod, &opts).unwrap();
+        let rules: Vec<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert!(
+            rules.contains(&"BRK601") && rules.contains(&"BRK504"),
+            "{rules:?}"
+        );
+        let tf = b"resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"dynamodb:*\", Resource = \"*\"}]})\n}\n";
+        let report = scan_contents("main.tf", tf, &opts).unwrap();
+        assert!(report.findings.iter().any(|f| f.rule_id == "BRK101"));
+        let report = scan_contents("notes.json", b"{\"a\": 1,}", &opts).unwrap();
+        assert!(report.findings.is_empty() && report.errors.len() == 1);
+    }
 }
