@@ -4,7 +4,10 @@
 //! checkout), never entering `.git`, `.terraform` or `node_modules`. Files named on the
 //! command line are always scanned; files found by walking only when their name says
 //! they may hold something breakout reads. Symbolic links are followed inside the
-//! scanned folder only, and loops are reported, not followed.
+//! scanned folder only (a link to a file or folder outside it is passed over with the
+//! reason), loops are reported, not followed, and a file reached by two paths (a
+//! linked folder and the folder itself) is scanned once, under the path that uses no
+//! link.
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +34,10 @@ pub struct Candidate {
     pub path: PathBuf,
     /// The format its name implies, if any (content decides otherwise).
     pub format: Option<Format>,
+    /// Named on the command line (or standard input): always ours, so a file that does
+    /// not parse is an error. Files found by walking are ours only when their name or
+    /// content says so.
+    pub named: bool,
 }
 
 /// A path that could not be walked or a file that was passed over, with the reason.
@@ -53,10 +60,36 @@ pub struct Discovered {
     pub passed_over: Vec<Problem>,
 }
 
+/// A path as the report shows it: as written, with bytes that are not UTF-8 (a file
+/// name from another system's encoding) escaped as `\xNN`, so such files are scanned
+/// and listed rather than silently dropped, and two of them never show the same name.
+pub fn display_path(path: &Path) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = path.as_os_str().as_bytes();
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return text.to_string();
+        }
+        let mut out = String::with_capacity(bytes.len() + 8);
+        for chunk in bytes.utf8_chunks() {
+            out.push_str(chunk.valid());
+            for b in chunk.invalid() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        }
+        out
+    }
+    #[cfg(not(unix))]
+    {
+        path.display().to_string()
+    }
+}
+
 /// The format a file name implies: `.yaml`/`.yml`, `.json`, and the Dockerfile names
 /// (`Dockerfile`, `Containerfile`, `Dockerfile.*`, `*.Dockerfile`, any case).
 pub fn format_of(path: &Path) -> Option<Format> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
     let dockerfile = |stem: &str| {
         name == stem
             || (name.starts_with(&format!("{stem}.")) && !name.ends_with(".dockerignore"))
@@ -71,11 +104,27 @@ pub fn format_of(path: &Path) -> Option<Format> {
     {
         return Some(Format::Terraform);
     }
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
     match ext.as_str() {
         "yaml" | "yml" => Some(Format::Yaml),
         "json" => Some(Format::Json),
         _ => None,
+    }
+}
+
+/// Whether a file's name alone makes it one of breakout's inputs, so that a walked
+/// file that does not parse is an error rather than passed over: Dockerfiles,
+/// Terraform files and compose files (`compose.yaml`, `docker-compose.yml`,
+/// `docker-compose.prod.yml`, `compose.override.yaml`, …).
+pub fn named_as_ours(path: &Path) -> bool {
+    match format_of(path) {
+        Some(Format::Dockerfile | Format::Terraform) => true,
+        Some(Format::Yaml) => path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(str::to_ascii_lowercase)
+            .is_some_and(|n| n.starts_with("docker-compose") || n.starts_with("compose.")),
+        _ => false,
     }
 }
 
@@ -87,6 +136,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
             out.files.push(Candidate {
                 path: path.clone(),
                 format: None,
+                named: true,
             });
         } else if path.is_dir() {
             walk(path, &mut out);
@@ -94,6 +144,7 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
             out.files.push(Candidate {
                 path: path.clone(),
                 format: format_of(path),
+                named: true,
             });
         } else {
             let message = match std::fs::symlink_metadata(path) {
@@ -106,13 +157,111 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
             });
         }
     }
-    out.files.sort_by(|a, b| a.path.cmp(&b.path));
+    // A file both named and walked counts as named.
+    out.files
+        .sort_by(|a, b| a.path.cmp(&b.path).then(b.named.cmp(&a.named)));
     out.files.dedup_by(|a, b| a.path == b.path);
+    drop_second_paths(&mut out.files);
     out
 }
 
+/// Keeps one path per file when the same file is reached twice (through a linked
+/// folder, or named twice by different paths): the one that goes through no symbolic
+/// link, else the shortest, else the first in order. Findings would otherwise be
+/// reported twice.
+fn drop_second_paths(files: &mut Vec<Candidate>) {
+    use std::collections::HashMap;
+    let mut by_identity: HashMap<FileIdentity, Vec<usize>> = HashMap::new();
+    for (i, c) in files.iter().enumerate() {
+        if let Some(id) = file_identity(&c.path) {
+            by_identity.entry(id).or_default().push(i);
+        }
+    }
+    let mut drop = vec![false; files.len()];
+    for indices in by_identity.into_values().filter(|v| v.len() > 1) {
+        let keep = *indices
+            .iter()
+            .min_by_key(|&&i| {
+                let p = &files[i].path;
+                (!is_direct(p), p.components().count(), p.clone())
+            })
+            .expect("a group has members");
+        let named = indices.iter().any(|&i| files[i].named);
+        files[keep].named |= named;
+        for i in indices.into_iter().filter(|&i| i != keep) {
+            drop[i] = true;
+        }
+    }
+    let mut index = 0;
+    files.retain(|_| {
+        index += 1;
+        !drop[index - 1]
+    });
+}
+
+/// Device and inode: the same file under any path.
+type FileIdentity = (u64, u64);
+
+#[cfg(unix)]
+fn file_identity(path: &Path) -> Option<FileIdentity> {
+    use std::os::unix::fs::MetadataExt;
+    let m = std::fs::metadata(path).ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(not(unix))]
+fn file_identity(path: &Path) -> Option<FileIdentity> {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    path.canonicalize().ok()?.hash(&mut h);
+    Some((0, h.finish()))
+}
+
+/// Whether no component of `path` is a symbolic link (it is its own real path,
+/// relative to the current folder when it is relative).
+fn is_direct(path: &Path) -> bool {
+    let Ok(real) = path.canonicalize() else {
+        return false;
+    };
+    let absolute = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match std::env::current_dir() {
+            Ok(cwd) => cwd.join(path),
+            Err(_) => return false,
+        }
+    };
+    lexical(&absolute) == real
+}
+
+/// Collapses `.` and `..` without touching the file system (`./a/../b` → `b`), so
+/// that two spellings of a path compare equal.
+pub fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => match parts.last() {
+                Some(Component::Normal(_)) => {
+                    parts.pop();
+                }
+                // `/..` is `/`; a leading `..` stays.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                _ => parts.push(c),
+            },
+            other => parts.push(other),
+        }
+    }
+    parts.iter().collect()
+}
+
 fn walk(root: &Path, out: &mut Discovered) {
+    use std::sync::{Arc, Mutex};
     let canonical_root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    // Linked folders that lead out of the scanned folder, noted by the entry filter.
+    let outside: Arc<Mutex<Vec<PathBuf>>> = Arc::default();
+    let (filter_root, filter_outside) = (canonical_root.clone(), Arc::clone(&outside));
     let walker = ignore::WalkBuilder::new(root)
         .hidden(false)
         .git_ignore(true)
@@ -122,11 +271,28 @@ fn walk(root: &Path, out: &mut Discovered) {
         .parents(true)
         .require_git(false)
         .follow_links(true)
-        .filter_entry(|e| {
-            !(e.file_type().is_some_and(|t| t.is_dir())
+        .filter_entry(move |e| {
+            let is_dir = e.file_type().is_some_and(|t| t.is_dir());
+            if is_dir
                 && e.file_name()
                     .to_str()
-                    .is_some_and(|n| SKIP_DIRS.contains(&n)))
+                    .is_some_and(|n| SKIP_DIRS.contains(&n))
+            {
+                return false;
+            }
+            if is_dir && e.path_is_symlink() && e.depth() > 0 {
+                let inside = e
+                    .path()
+                    .canonicalize()
+                    .is_ok_and(|t| t.starts_with(&filter_root));
+                if !inside {
+                    if let Ok(mut v) = filter_outside.lock() {
+                        v.push(e.path().to_path_buf());
+                    }
+                    return false;
+                }
+            }
+            true
         })
         .build();
     for entry in walker {
@@ -172,6 +338,14 @@ fn walk(root: &Path, out: &mut Discovered) {
         out.files.push(Candidate {
             path: entry.path().to_path_buf(),
             format: Some(format),
+            named: false,
+        });
+    }
+    let outside = std::mem::take(&mut *outside.lock().unwrap_or_else(|e| e.into_inner()));
+    for path in outside {
+        out.passed_over.push(Problem {
+            path,
+            message: "symbolic link to a folder outside the scanned folder; not followed".into(),
         });
     }
 }
@@ -298,6 +472,32 @@ mod tests {
         assert_eq!(files, ["Chart.yaml", "values.yaml", "p.yaml"]);
         assert_eq!(found.passed_over.len(), 1);
         assert!(found.passed_over[0].message.contains("helm template"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_that_are_not_utf8_are_found_and_escaped() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"caf\xe9-pod.yaml");
+        fs::write(dir.path().join(name), "kind: Pod\n").unwrap();
+        let found = discover(&[dir.path().to_path_buf()]);
+        assert_eq!(found.files.len(), 1);
+        let shown = display_path(&found.files[0].path);
+        assert!(shown.ends_with("caf\\xe9-pod.yaml"), "{shown}");
+    }
+
+    #[test]
+    fn lexical_paths() {
+        for (path, want) in [
+            ("./a/../b/Dockerfile", "b/Dockerfile"),
+            ("../other/./Dockerfile", "../other/Dockerfile"),
+            ("a/../../x", "../x"),
+            ("/../etc", "/etc"),
+            ("/srv/app/./x/..", "/srv/app"),
+        ] {
+            assert_eq!(lexical(Path::new(path)), PathBuf::from(want), "{path}");
+        }
     }
 
     #[test]

@@ -33,6 +33,11 @@ pub struct Facts {
     pub instances: Vec<InstanceMetadata>,
     /// Kubernetes NetworkPolicies, reduced to what they do to egress towards IMDS.
     pub network_policies: Vec<NetworkPolicy>,
+    /// Every stage of every Dockerfile, as the image it would build: for the link
+    /// stage (compose services built with a `target`), not for policies, which judge
+    /// `images`.
+    #[serde(skip)]
+    pub build_stages: Vec<BuildStage>,
 }
 
 impl Facts {
@@ -45,7 +50,44 @@ impl Facts {
         self.images.extend(other.images);
         self.instances.extend(other.instances);
         self.network_policies.extend(other.network_policies);
+        self.build_stages.extend(other.build_stages);
     }
+}
+
+/// One stage of a Dockerfile and the image it builds (`docker build --target`).
+#[derive(Clone, Debug)]
+pub struct BuildStage {
+    /// The stage's `AS` name, lower-cased as Docker compares it.
+    pub name: Option<String>,
+    /// The stage is the file's last.
+    pub last: bool,
+    /// The image the stage builds.
+    pub image: Image,
+}
+
+/// A place elsewhere that a fact rests on, for a finding's related locations: the
+/// Dockerfile line that decides a compose service's user, the plan a value comes from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    /// What the place says, in words.
+    pub what: String,
+    /// The file.
+    pub file: String,
+    /// The position.
+    pub loc: Pos,
+}
+
+/// How compose builds a service's image: `build: ./app` or `build: {context,
+/// dockerfile, target}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct ComposeBuild {
+    /// The build context as written.
+    pub context: String,
+    /// The Dockerfile's path: the context joined with `dockerfile` (default
+    /// `Dockerfile`), relative to where the compose file's path is.
+    pub dockerfile: String,
+    /// The build stage (`target`); the last stage when not set.
+    pub target: Option<String>,
 }
 
 /// A tri-state answer where the input does not decide.
@@ -152,6 +194,12 @@ pub struct Container {
     pub host_ipc: bool,
     /// Host paths this container mounts.
     pub mounts: Vec<HostMount>,
+    /// compose: how the service's image is built, when it is built from a local
+    /// Dockerfile.
+    pub build: Option<ComposeBuild>,
+    /// compose: the scanned Dockerfile stage that builds the image, and the user it
+    /// runs as (linked across files).
+    pub built_image: Option<Evidence>,
     /// Fields whose value is written but unknown, e.g. `{"privileged": true}`.
     pub unknown: Unknown,
     /// File the container is in.
@@ -183,8 +231,13 @@ pub struct HostMount {
     pub runtime_socket: bool,
     /// Which runtime sockets it exposes, e.g. `the Docker socket`.
     pub exposes: Option<String>,
-    /// The path is, or contains, or lies under a sensitive host folder.
+    /// The path is, contains or lies inside a sensitive host location
+    /// (`data/sensitive-host-paths.yaml`); locations that matter only when writable
+    /// (`/usr/bin`, `/etc/passwd`) do not count for a read-only mount.
     pub sensitive: bool,
+    /// Why the path is sensitive, e.g. `it contains /etc/shadow: password hashes of the
+    /// host's users`.
+    pub sensitive_reason: Option<String>,
     /// The path is a socket file itself (not a folder).
     pub socket_file: bool,
     /// File the volume is in.

@@ -88,9 +88,10 @@ pub struct Report {
 
 /// What became of one file.
 enum Outcome {
-    /// Its facts, and the errors that did not stop it from being judged (a YAML key
-    /// written twice).
-    Facts(Facts, Vec<FileError>),
+    Facts(Facts),
+    /// Judged, and also an error: the file is refused by the tools that read it, but
+    /// breakout could still read what it holds.
+    Partial(Facts, Vec<FileError>),
     Skipped(String),
     Failed(FileError),
 }
@@ -114,14 +115,14 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let mut report = Report::default();
     for p in found.errors {
         report.errors.push(FileError::new(
-            &p.path.display().to_string(),
+            &discover::display_path(&p.path),
             None,
             p.message,
         ));
     }
     for p in found.passed_over {
         report.skipped.push(Skipped {
-            file: p.path.display().to_string(),
+            file: discover::display_path(&p.path),
             reason: p.message,
         });
     }
@@ -143,17 +144,22 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         per_file.push(module.facts);
     }
     let modules = per_file.len();
+    // A file refused but still judged counts as failed, not scanned: the counts add
+    // up to the files read.
+    let mut partial = 0;
     for (file, outcome) in outcomes {
         match outcome {
-            Outcome::Facts(f, errors) => {
+            Outcome::Facts(f) => per_file.push(f),
+            Outcome::Partial(f, errors) => {
                 per_file.push(f);
                 report.errors.extend(errors);
+                partial += 1;
             }
             Outcome::Skipped(reason) => report.skipped.push(Skipped { file, reason }),
             Outcome::Failed(e) => report.errors.push(e),
         }
     }
-    scanned += per_file.len() - modules;
+    scanned += per_file.len() - modules - partial;
     report.stats.files_scanned = scanned;
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
@@ -187,7 +193,7 @@ fn display_name(c: &Candidate) -> String {
     if c.path.as_os_str() == "-" {
         "<stdin>".into()
     } else {
-        c.path.display().to_string()
+        discover::display_path(&c.path)
     }
 }
 
@@ -259,15 +265,59 @@ fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
 
 /// Reads, parses and extracts one file.
 fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
+    match parse::read_limited(&c.path) {
+        Ok(bytes) => scan_bytes(c, &bytes, opts),
+        Err(message) => Outcome::Failed(FileError::new(&display_name(c), None, message)),
+    }
+}
+
+/// Scans one file's contents, given under a name that stands for the file (its
+/// extension and name decide the format as in a folder walk), through every stage:
+/// parse, extract, link, evaluate. Nothing is read from disk but what the contents
+/// refer to (a compose file's `.env`, Terraform's `file()`), relative to the name.
+/// For embedding and for fuzzing the whole pipeline on one input.
+pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Result<Report> {
+    let path = PathBuf::from(name);
+    let candidate = Candidate {
+        format: discover::format_of(&path),
+        path,
+        named: true,
+    };
+    let mut report = Report::default();
+    let mut per_file = Vec::new();
+    match scan_bytes(&candidate, bytes, opts) {
+        Outcome::Facts(f) => per_file.push(f),
+        Outcome::Partial(f, errors) => {
+            per_file.push(f);
+            report.errors.extend(errors);
+        }
+        Outcome::Skipped(reason) => report.skipped.push(Skipped {
+            file: name.to_string(),
+            reason,
+        }),
+        Outcome::Failed(e) => report.errors.push(e),
+    }
+    link::link(&mut per_file);
+    for facts in &per_file {
+        report.findings.extend(engine::evaluate(
+            &opts.policies,
+            &serde_json::to_value(facts)?,
+        )?);
+    }
+    report.findings.sort_by(engine::Finding::order);
+    for f in per_file {
+        report.facts.extend(f);
+    }
+    Ok(report)
+}
+
+/// Parses and extracts one file's contents.
+fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     let file = display_name(c);
     let fail = |pos: Option<parse::Pos>, message: String| {
         Outcome::Failed(FileError::new(&file, pos, message))
     };
-    let bytes = match parse::read_limited(&c.path) {
-        Ok(b) => b,
-        Err(msg) => return fail(None, msg),
-    };
-    let text = match parse::decode_text(&bytes) {
+    let text = match parse::decode_text(bytes) {
         Ok(t) => t,
         Err(e) => return fail(e.pos, e.message),
     };
@@ -275,15 +325,12 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
         return Outcome::Skipped("empty file".into());
     }
     let format = c.format.unwrap_or_else(|| sniff(text));
-    // Errors that leave the documents readable: reported, and the documents judged.
-    let mut errors: Vec<FileError> = Vec::new();
+    // A YAML key written twice: an error at the repeated key, yet the documents are
+    // readable (the last value wins) and judged.
+    let mut duplicates: Vec<ParseError> = Vec::new();
     let docs: Result<Vec<Node>, ParseError> = match format {
-        Format::Yaml => parse::yaml::parse_lenient(text).map(|(docs, duplicates)| {
-            errors.extend(
-                duplicates
-                    .into_iter()
-                    .map(|e| FileError::new(&file, e.pos, e.message)),
-            );
+        Format::Yaml => parse::yaml::parse_lenient(text).map(|(docs, dups)| {
+            duplicates = dups;
             docs
         }),
         Format::Json => parse::json::parse(text).map(|n| vec![n]),
@@ -293,7 +340,7 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
             let out = extract::terraform::scan_source(&file, text, &opts.terraform);
             return match out.errors.into_iter().next() {
                 Some(e) => Outcome::Failed(e),
-                None => Outcome::Facts(out.facts, Vec::new()),
+                None => Outcome::Facts(out.facts),
             };
         }
         Format::Dockerfile => {
@@ -309,14 +356,24 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
                         opts.docker_target.as_deref(),
                         &mut facts,
                     );
-                    Outcome::Facts(facts, Vec::new())
+                    Outcome::Facts(facts)
                 }
                 Err(e) => fail(e.pos, e.message),
             };
         }
     };
+    // A file found by walking is ours only when its name or its content says so: JSON
+    // with comments (`tsconfig.json`) or a Helm values template that does not parse is
+    // passed over with the reason, unless it looks like one of our inputs.
+    let walked_only = !c.named && !discover::named_as_ours(&c.path);
     let docs = match docs {
         Ok(d) => d,
+        Err(e) if walked_only && !e.limit && format == Format::Json => {
+            return lenient_json(text, &file, e);
+        }
+        Err(e) if walked_only && !e.limit && !extract::looks_like_ours(text) => {
+            return Outcome::Skipped(not_ours_reason(format, &e));
+        }
         Err(e) => return fail(e.pos, e.message),
     };
     let mut facts = Facts::default();
@@ -324,11 +381,68 @@ fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
     for doc in &docs {
         recognised |= extract::document(doc, &file, &mut facts);
     }
-    if recognised || !errors.is_empty() {
-        Outcome::Facts(facts, errors)
-    } else {
-        Outcome::Skipped("no Kubernetes object, IAM policy or other recognised content".into())
+    match duplicates.first() {
+        None if recognised => Outcome::Facts(facts),
+        None => Outcome::Skipped(NOTHING_RECOGNISED.into()),
+        // Ours, refused by the API server under strict validation, still judged.
+        Some(_) if recognised => Outcome::Partial(
+            facts,
+            duplicates.iter().map(|e| failed_error(&file, e)).collect(),
+        ),
+        Some(e) if walked_only && !extract::looks_like_ours(text) => {
+            Outcome::Skipped(not_ours_reason(format, e))
+        }
+        Some(e) => fail(e.pos, e.message.clone()),
     }
+}
+
+const NOTHING_RECOGNISED: &str = "no Kubernetes object, IAM policy or other recognised content";
+
+/// A walked `.json` file that strict JSON refuses: read again allowing comments and
+/// trailing commas (JSONC: `tsconfig.json`, `.eslintrc.json`, `appsettings.json`). If it
+/// then holds nothing breakout reads it is passed over; if it holds (or, unreadable even
+/// so, looks like it holds) one of our inputs, the strict error stands, because AWS,
+/// Kubernetes and Terraform refuse such files too — and what it holds is still judged.
+fn lenient_json(text: &str, file: &str, strict: ParseError) -> Outcome {
+    match parse::json::parse_lenient(text) {
+        Ok(doc) => {
+            let mut facts = Facts::default();
+            if extract::document(&doc, file, &mut facts) {
+                Outcome::Partial(facts, vec![failed_error(file, &strict)])
+            } else if extract::looks_like_ours(text) {
+                Outcome::Failed(failed_error(file, &strict))
+            } else {
+                Outcome::Skipped(format!(
+                    "JSON with comments or trailing commas (JSONC); {NOTHING_RECOGNISED}"
+                ))
+            }
+        }
+        Err(_) if extract::looks_like_ours(text) => Outcome::Failed(failed_error(file, &strict)),
+        Err(_) => Outcome::Skipped(not_ours_reason(Format::Json, &strict)),
+    }
+}
+
+/// A parse error as the report's error for `file`.
+fn failed_error(file: &str, e: &ParseError) -> FileError {
+    FileError::new(file, e.pos, e.message.clone())
+}
+
+/// Why a walked file that does not parse, and does not look like one of our inputs,
+/// is passed over.
+fn not_ours_reason(format: Format, e: &ParseError) -> String {
+    let kind = match format {
+        Format::Json => "JSON",
+        _ => "YAML",
+    };
+    let at = e
+        .pos
+        .map(|p| format!(" at {}:{}", p.line, p.column))
+        .unwrap_or_default();
+    format!(
+        "not valid {kind}{at} ({}), and nothing in it looks like a Kubernetes object, \
+         compose file, IAM policy, task definition or Terraform plan",
+        e.message
+    )
 }
 
 /// JSON if the text starts like JSON, a Dockerfile if its first instruction is `FROM`
@@ -365,4 +479,29 @@ fn looks_like_terraform(text: &str) -> bool {
                 | "output"
         ) && (next.starts_with('"') || next.starts_with('{'))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_file_from_memory_goes_through_every_stage() {
+        let opts = ScanOptions {
+            policies: engine::builtin(),
+            ..Default::default()
+        };
+        let pod = b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers:\n    - name: c\n      securityContext: {privileged: true}\n";
+        let report = scan_contents("pod.yaml", pod, &opts).unwrap();
+        let rules: Vec<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert!(
+            rules.contains(&"BRK601") && rules.contains(&"BRK504"),
+            "{rules:?}"
+        );
+        let tf = b"resource \"aws_iam_policy\" \"p\" {\n  policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"dynamodb:*\", Resource = \"*\"}]})\n}\n";
+        let report = scan_contents("main.tf", tf, &opts).unwrap();
+        assert!(report.findings.iter().any(|f| f.rule_id == "BRK101"));
+        let report = scan_contents("notes.json", b"{\"a\": 1,}", &opts).unwrap();
+        assert!(report.findings.is_empty() && report.errors.len() == 1);
+    }
 }

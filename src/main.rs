@@ -171,7 +171,11 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     };
     let report = breakout::scan(&opts)?;
     for e in &report.errors {
-        eprintln!("breakout: error: {e}");
+        // File names and messages quote scanned files: never raw to a terminal.
+        eprintln!(
+            "breakout: error: {}",
+            breakout::report::terminal_text(&e.to_string())
+        );
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
     let style = Style {

@@ -537,7 +537,11 @@ fn unreadable_input_wins_over_fail_on() {
         dir.path().join("orders-api.yaml"),
     )
     .unwrap();
-    fs::write(dir.path().join("broken.yaml"), "kind: Pod\nspec: [\n").unwrap();
+    fs::write(
+        dir.path().join("broken.yaml"),
+        "apiVersion: v1\nkind: Pod\nspec: [\n",
+    )
+    .unwrap();
     for threshold in ["low", "critical"] {
         let run = breakout_in(
             dir.path(),

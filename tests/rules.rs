@@ -3,7 +3,8 @@
 //!
 //! A rule's fixtures are `tests/fixtures/rules/<ID>.yaml` or `.json`, plus every file in
 //! the folder `tests/fixtures/rules/<ID>/` (ECS task definitions, compose files,
-//! Dockerfiles: every input format that feeds the rule), scanned together. Resource
+//! Dockerfiles: every input format that feeds the rule; a sub-folder is scanned whole,
+//! for cases that span files), scanned together. Resource
 //! names (workloads, ECS families, compose services, final Dockerfile stages, statement
 //! Sids, Terraform instances and launch templates) start with `flag-` or `pass-`, and
 //! the test checks that the findings agree with the names. Snapshot lines read
@@ -25,7 +26,6 @@ fn fixtures(id: &str) -> Vec<PathBuf> {
     if let Ok(entries) = std::fs::read_dir(dir.join(id)) {
         let mut more: Vec<PathBuf> = entries
             .map(|e| e.unwrap().path())
-            .filter(|p| p.is_file())
             .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
             .collect();
         more.sort();
@@ -104,8 +104,19 @@ fn run_rule(id: &str) -> (String, Vec<String>) {
             let file = file
                 .strip_prefix(FIXTURES)
                 .map_or(file.as_str(), |f| f.trim_start_matches('/'));
+            let related: String = f
+                .related_locations
+                .iter()
+                .map(|r| {
+                    let file = r.file.replace('\\', "/");
+                    let file = file
+                        .strip_prefix(FIXTURES)
+                        .map_or(file.as_str(), |f| f.trim_start_matches('/'));
+                    format!("\n    related {file}:{}:{} {}", r.line, r.column, r.message)
+                })
+                .collect();
             format!(
-                "{file}:{}:{} {} {}",
+                "{file}:{}:{} {} {}{related}",
                 f.location.line, f.location.column, f.rule_id, f.message
             )
         })

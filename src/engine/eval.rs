@@ -1,6 +1,6 @@
 //! Runs each policy's JSONPath over the fact document and turns matches into findings.
 
-use super::{Confidence, Finding, Location, Policy};
+use super::{Confidence, Finding, Location, Policy, RelatedLocation};
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
@@ -139,6 +139,15 @@ fn finding(
             .collect::<Vec<_>>()
             .join("|"),
     ]);
+    let related_locations = policy
+        .related
+        .iter()
+        .filter_map(|name| chain.iter().rev().find_map(|obj| obj.get(name)))
+        .flat_map(|v| match v {
+            Value::Array(items) => items.iter().filter_map(evidence).collect(),
+            one => evidence(one).into_iter().collect::<Vec<_>>(),
+        })
+        .collect();
     Some(Finding {
         rule_id: policy.id.clone(),
         slug: policy.slug.clone(),
@@ -150,6 +159,18 @@ fn finding(
         remediation: policy.remediation.trim().to_string(),
         confidence,
         fingerprint,
+        related_locations,
+    })
+}
+
+/// An evidence fact (`{what, file, loc}`) as a related location.
+fn evidence(v: &Value) -> Option<RelatedLocation> {
+    let loc = v.get("loc")?;
+    Some(RelatedLocation {
+        file: v.get("file")?.as_str()?.to_string(),
+        line: loc.get("line")?.as_u64()? as u32,
+        column: loc.get("column")?.as_u64()? as u32,
+        message: v.get("what").map(text).unwrap_or_default(),
     })
 }
 

@@ -59,6 +59,22 @@ pub struct Finding {
     pub confidence: Confidence,
     /// Stable across runs and unrelated edits: rule, file, resource and subject hashed.
     pub fingerprint: String,
+    /// Other places the finding rests on (another file that decides the value).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related_locations: Vec<RelatedLocation>,
+}
+
+/// Another place a finding rests on.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RelatedLocation {
+    /// Path of the file.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What that place says.
+    pub message: String,
 }
 
 impl Finding {

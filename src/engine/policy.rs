@@ -72,6 +72,12 @@ pub struct Policy {
     /// Message template: `{field}` is replaced by that field of the matched fact or
     /// of the fact that contains it.
     pub message: String,
+    /// Fields (of the matched fact or the facts that contain it) holding evidence from
+    /// elsewhere (`{what, file, loc}` objects, or lists of them), reported as the
+    /// finding's related locations: the Dockerfile line that decides a compose
+    /// service's user, for example.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub related: Vec<String>,
     /// Optional JSONPath for facts where the answer rests on a value breakout cannot
     /// resolve (a Terraform variable without value, an attribute known after apply):
     /// each match is a finding of low confidence (DESIGN.md decision 4).

@@ -8,7 +8,7 @@
 //! with none is unknown (the shell or `.env` supplies it).
 
 use super::container::{self as shared, Borrow, MountSpec};
-use crate::facts::{Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
+use crate::facts::{ComposeBuild, Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
 use crate::parse::substitute::{self, Lookup, Syntax};
 use crate::parse::{Entry, Node, Pos, Value};
 use std::collections::BTreeMap;
@@ -388,11 +388,49 @@ fn container(
         host_pid: w.host_pid,
         host_ipc: w.host_ipc,
         mounts: host_mounts(vars, name, service, named_volumes, w),
+        build: build(vars, service, &w.file),
+        built_image: None,
         unknown,
         file: w.file.clone(),
         loc: w.loc,
         locs,
     }
+}
+
+/// How the service's image is built from a local Dockerfile: `build: ./app`, or
+/// `build: {context, dockerfile, target}` (the Dockerfile relative to the context).
+/// Remote contexts (git, URLs), inline Dockerfiles and values from unset variables
+/// give none: there is no scanned file to link to.
+fn build(vars: &Vars, service: &Node, file: &str) -> Option<ComposeBuild> {
+    let build = service.get("build")?;
+    let (context, dockerfile, target) = if build.is_map() {
+        let text = |k: &str| build.get(k).map(|v| interpolate(vars, v));
+        let context = text("context").unwrap_or(Some(".".into()))?;
+        let dockerfile = text("dockerfile").unwrap_or(Some("Dockerfile".into()))?;
+        let target = match text("target") {
+            Some(t) => Some(t?),
+            None => None,
+        };
+        (context, dockerfile, target)
+    } else {
+        (interpolate(vars, build)?, "Dockerfile".to_string(), None)
+    };
+    let remote = ["://", "git@", "github.com/"]
+        .iter()
+        .any(|m| context.contains(m));
+    if remote || build.get("dockerfile_inline").is_some() {
+        return None;
+    }
+    let folder = std::path::Path::new(file)
+        .parent()
+        .unwrap_or_else(|| std::path::Path::new(""));
+    let path = folder.join(&context).join(&dockerfile);
+    let dockerfile = crate::discover::lexical(&path).display().to_string();
+    Some(ComposeBuild {
+        context,
+        dockerfile,
+        target,
+    })
 }
 
 /// A volume entry reduced to what matters: where it comes from on the host.

@@ -84,7 +84,7 @@ pub struct MountSpec<'a> {
 
 /// Builds the mount fact, classifying what the host path exposes.
 pub fn host_mount(m: MountSpec) -> HostMount {
-    let exposure = host_path::classify(&m.host_path);
+    let exposure = host_path::classify(&m.host_path, m.read_only);
     let mut locs = Locs::from([("host_path", m.host_pos)]);
     if let Some(p) = m.mount_pos {
         locs.insert("mount_path", p);
@@ -97,6 +97,7 @@ pub fn host_mount(m: MountSpec) -> HostMount {
         runtime_socket: !exposure.runtimes.is_empty(),
         socket_file: exposure.socket_file,
         sensitive: exposure.sensitive,
+        sensitive_reason: exposure.sensitive_reason,
         normalized_path: exposure.normalized,
         host_path: m.host_path,
         mount_path: m.mount_path,
@@ -138,14 +139,21 @@ pub fn borrow_mounts(containers: &mut [Container], borrows: &[Borrow]) {
                         .iter()
                         .any(|own| own.host_path == m.host_path && own.mount_path == m.mount_path)
                 })
-                .map(|m| HostMount {
-                    resource: borrower.resource.clone(),
-                    container: borrower.name.clone(),
-                    read_only: m.read_only || b.read_only,
-                    file: borrower.file.clone(),
-                    loc: b.pos,
-                    locs: Locs::from([("host_path", b.pos)]),
-                    ..m.clone()
+                .map(|m| {
+                    let read_only = m.read_only || b.read_only;
+                    // A read-only borrow can make a write-only location harmless.
+                    let exposure = host_path::classify(&m.host_path, read_only);
+                    HostMount {
+                        resource: borrower.resource.clone(),
+                        container: borrower.name.clone(),
+                        read_only,
+                        sensitive: exposure.sensitive,
+                        sensitive_reason: exposure.sensitive_reason,
+                        file: borrower.file.clone(),
+                        loc: b.pos,
+                        locs: Locs::from([("host_path", b.pos)]),
+                        ..m.clone()
+                    }
                 })
                 .collect();
             changed |= !new.is_empty();

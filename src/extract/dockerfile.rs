@@ -11,7 +11,7 @@
 //! a builder stage, and none of them substitutes variables.
 
 use super::container;
-use crate::facts::{Facts, Image, Locs, Tri};
+use crate::facts::{BuildStage, Facts, Image, Locs, Tri};
 use crate::parse::dockerfile::{Dockerfile, Instruction};
 use crate::parse::substitute::{self, Lookup, Syntax};
 use serde::Deserialize;
@@ -109,6 +109,13 @@ pub fn extract(d: &Dockerfile, file: &str, target: Option<&str>, facts: &mut Fac
         .and_then(|t| stages.iter().position(|s| s.name.as_ref() == Some(t)))
         .unwrap_or(last);
     facts.images.push(image(&stages, chosen, file));
+    facts
+        .build_stages
+        .extend((0..stages.len()).map(|i| BuildStage {
+            name: stages[i].name.clone(),
+            last: i == last,
+            image: image(&stages, i, file),
+        }));
     true
 }
 
@@ -273,7 +280,8 @@ fn image(stages: &[Stage], chosen: usize, file: &str) -> Image {
                     "no USER, and an image built FROM scratch runs as root".to_string()
                 }
                 None => format!(
-                    "no USER in the final stage, so the image runs as {origin}'s user: root unless that image sets another"
+                    "no USER in the {} stage, so the image runs as {origin}'s user: root unless that image sets another",
+                    if chosen + 1 == stages.len() { "final" } else { "built" }
                 ),
             };
             // Root is assumed, not written: no UID to report.

@@ -279,6 +279,8 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         dangerous_capabilities: shared::dangerous(&capabilities_added),
         capabilities_added,
         mounts: host_mounts(def, linux, volumes, &name, w),
+        build: None,
+        built_image: None,
         unknown,
         name,
         container_type: "container",
@@ -531,7 +533,8 @@ mod tests {
         assert_eq!(paths, ["/var/run/docker.sock", "/dev/fuse"]);
         assert!(app.mounts[0].runtime_socket && app.mounts[0].socket_file);
         assert_eq!(app.mounts[0].loc.line, 35, "points at sourcePath");
-        assert!(app.mounts[1].sensitive && !app.mounts[1].read_only);
+        // A device is judged by what it is: /dev/fuse is not the host's disk or memory.
+        assert!(!app.mounts[1].sensitive && !app.mounts[1].read_only);
     }
 
     #[test]

@@ -285,6 +285,8 @@ fn container_facts(
         host_pid: w.host_pid,
         host_ipc: w.host_ipc,
         mounts: host_mounts(c, spec, &name, w),
+        build: None,
+        built_image: None,
         unknown,
         file: w.file.clone(),
         loc: c.pos,

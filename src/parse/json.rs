@@ -1,4 +1,4 @@
-//! Strict JSON → [`Node`] with jsonc-parser (every lenient option off).
+//! JSON → [`Node`] with jsonc-parser: strict (every lenient option off) for our inputs, JSONC only to classify files that strict JSON refuses.
 
 use super::node::LineIndex;
 use super::{Entry, Node, ParseError, Value};
@@ -8,18 +8,7 @@ use jsonc_parser::common::Ranged;
 /// Parses one JSON document.
 pub fn parse(text: &str) -> Result<Node, ParseError> {
     let lines = LineIndex::new(text);
-    let opts = jsonc_parser::ParseOptions {
-        allow_comments: false,
-        allow_loose_object_property_names: false,
-        allow_trailing_commas: false,
-        allow_missing_commas: false,
-        allow_single_quoted_strings: false,
-        allow_hexadecimal_numbers: false,
-        allow_unary_plus_numbers: false,
-        allow_bare_decimal_point_numbers: false,
-        allow_non_finite_numbers: false,
-        allow_extended_string_escapes: false,
-    };
+    let opts = STRICT;
     let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &opts);
     // jsonc-parser takes raw control characters into strings; of the two problems,
     // the one that comes first in the text is reported.
@@ -29,11 +18,54 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
     {
         return Err(ParseError::at(lines.pos(raw.report_at), raw.message));
     }
-    let parsed =
-        parsed.map_err(|e| ParseError::at(lines.pos(e.range().start), e.kind().to_string()))?;
+    let parsed = parsed.map_err(|e| error(&e, &lines))?;
     match parsed.value {
         Some(v) => Ok(convert(&v, &lines)),
         None => Err(ParseError::at(lines.pos(0), "empty JSON document")),
+    }
+}
+
+/// Every lenient option off: RFC 8259 JSON.
+const STRICT: jsonc_parser::ParseOptions = jsonc_parser::ParseOptions {
+    allow_comments: false,
+    allow_loose_object_property_names: false,
+    allow_trailing_commas: false,
+    allow_missing_commas: false,
+    allow_single_quoted_strings: false,
+    allow_hexadecimal_numbers: false,
+    allow_unary_plus_numbers: false,
+    allow_bare_decimal_point_numbers: false,
+    allow_non_finite_numbers: false,
+    allow_extended_string_escapes: false,
+};
+
+/// Parses JSON with comments and trailing commas (JSONC, as `tsconfig.json` and VS Code
+/// settings are written), only to tell what a file that strict JSON refuses holds.
+pub fn parse_lenient(text: &str) -> Result<Node, ParseError> {
+    let lines = LineIndex::new(text);
+    let opts = jsonc_parser::ParseOptions {
+        allow_comments: true,
+        allow_trailing_commas: true,
+        ..STRICT
+    };
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &opts)
+        .map_err(|e| error(&e, &lines))?;
+    match parsed.value {
+        Some(v) => Ok(convert(&v, &lines)),
+        None => Err(ParseError::at(lines.pos(0), "empty JSON document")),
+    }
+}
+
+/// A jsonc-parser error at its position; nesting too deep is a broken limit.
+fn error(e: &jsonc_parser::errors::ParseError, lines: &LineIndex) -> ParseError {
+    let err = ParseError::at(lines.pos(e.range().start), e.kind().to_string());
+    if matches!(
+        e.kind(),
+        jsonc_parser::errors::ParseErrorKind::NestingDepthExceeded
+    ) {
+        err.as_limit()
+    } else {
+        err
     }
 }
 

@@ -57,16 +57,22 @@ impl std::fmt::Display for FileError {
 }
 
 /// Reads a file (or standard input for `-`), refusing anything above
-/// [`MAX_FILE_BYTES`].
+/// [`MAX_FILE_BYTES`] and anything that is not a regular file.
 pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
     let mut buf = Vec::new();
     let limit = MAX_FILE_BYTES + 1;
-    let result = if path.as_os_str() == "-" {
-        std::io::stdin().lock().take(limit).read_to_end(&mut buf)
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut buf))
-    };
-    result.map_err(|e| format!("cannot read: {e}"))?;
+        open_regular(path)?
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+    }
     if buf.len() as u64 > MAX_FILE_BYTES {
         return Err(format!(
             "file is larger than {} MiB; not scanned",
@@ -74,6 +80,52 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
         ));
     }
     Ok(buf)
+}
+
+/// Opens a file for reading only if it is a regular file. The open itself never
+/// blocks (`O_NONBLOCK`: a FIFO named `x.auto.tfvars` would otherwise wait forever for
+/// a writer), and the type is checked on the opened file, so nothing can be swapped in
+/// between the check and the read.
+fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta);
+        return Err(format!("not a regular file ({kind}); not read"));
+    }
+    Ok(file)
+}
+
+/// What a non-regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
 }
 
 /// Reads a file as text within the size limit (BOM stripped, binary and invalid UTF-8
@@ -94,6 +146,10 @@ pub struct ParseError {
     pub pos: Option<Pos>,
     /// What is wrong, in one line.
     pub message: String,
+    /// The input broke a safety limit (nesting depth, alias expansion, size) rather than
+    /// the syntax: such a file is reported whatever it holds, never passed over as "not
+    /// one of ours", since hostile input would otherwise hide that way.
+    pub limit: bool,
 }
 
 impl ParseError {
@@ -102,7 +158,14 @@ impl ParseError {
         ParseError {
             pos: Some(pos),
             message: message.into(),
+            limit: false,
         }
+    }
+
+    /// The same error, marked as a broken safety limit.
+    pub fn as_limit(mut self) -> Self {
+        self.limit = true;
+        self
     }
 }
 

@@ -170,18 +170,43 @@ impl Node {
     }
 }
 
-/// Maps byte offsets in a text to 1-based line and character column.
+/// Maps byte offsets in a text to 1-based line and character column, in constant
+/// time per lookup whatever the line length: `terraform show -json` writes a whole
+/// plan on one line, and counting characters from the line start for every position
+/// was quadratic.
 pub struct LineIndex<'a> {
     text: &'a str,
     line_starts: Vec<usize>,
+    /// For text that is not pure ASCII: the number of characters before each multiple
+    /// of [`CHECKPOINT_BYTES`]. Empty for ASCII text, where a column is a byte count.
+    chars_before: Vec<usize>,
 }
+
+/// Distance between character-count checkpoints: a lookup counts at most this many
+/// bytes.
+const CHECKPOINT_BYTES: usize = 1024;
 
 impl<'a> LineIndex<'a> {
     /// Indexes the line starts of `text`.
     pub fn new(text: &'a str) -> Self {
         let mut line_starts = vec![0];
-        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
-        LineIndex { text, line_starts }
+        line_starts.extend(newline_ends(text));
+        let chars_before = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut counts = Vec::with_capacity(text.len() / CHECKPOINT_BYTES + 1);
+            let mut chars = 0;
+            for chunk in text.as_bytes().chunks(CHECKPOINT_BYTES) {
+                counts.push(chars);
+                chars += chunk.iter().filter(|&&b| !is_continuation(b)).count();
+            }
+            counts
+        };
+        LineIndex {
+            text,
+            line_starts,
+            chars_before,
+        }
     }
 
     /// The position of byte `offset` (clamped to the text).
@@ -189,12 +214,36 @@ impl<'a> LineIndex<'a> {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let column = self
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = self.chars_to(offset) - self.chars_to(start);
         Pos::new(line as u32 + 1, column as u32 + 1)
     }
+
+    /// Characters that begin before byte `offset`.
+    fn chars_to(&self, offset: usize) -> usize {
+        if self.chars_before.is_empty() {
+            return offset;
+        }
+        let chunk = offset / CHECKPOINT_BYTES;
+        let from = chunk * CHECKPOINT_BYTES;
+        self.chars_before[chunk.min(self.chars_before.len() - 1)]
+            + self.text.as_bytes()[from.min(offset)..offset]
+                .iter()
+                .filter(|&&b| !is_continuation(b))
+                .count()
+    }
+}
+
+/// A UTF-8 continuation byte (`10xxxxxx`): part of a character begun earlier.
+fn is_continuation(b: u8) -> bool {
+    b & 0xC0 == 0x80
+}
+
+/// Offsets just after each `\n`.
+fn newline_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i + 1)
 }
 
 #[cfg(test)]
@@ -210,5 +259,27 @@ mod tests {
         assert_eq!(idx.pos(text.find('=').unwrap()), Pos::new(2, 3));
         assert_eq!(idx.pos(text.find('z').unwrap()), Pos::new(4, 1));
         assert_eq!(idx.pos(10_000), Pos::new(4, 2));
+    }
+
+    #[test]
+    fn columns_on_long_lines_agree_with_counting() {
+        // One long line mixing ASCII and multi-byte characters, across checkpoints.
+        let line: String = (0..5000)
+            .map(|i| match i % 7 {
+                0 => 'é',
+                3 => '€',
+                5 => '𝄞',
+                _ => 'a',
+            })
+            .collect();
+        let text = format!("x\n{line}\n{line}");
+        let idx = LineIndex::new(&text);
+        for (offset, _) in text.char_indices().step_by(97) {
+            let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            let want = text[line_start..offset].chars().count() as u32 + 1;
+            let line_no = text[..offset].matches('\n').count() as u32 + 1;
+            assert_eq!(idx.pos(offset), Pos::new(line_no, want), "offset {offset}");
+        }
+        assert_eq!(idx.pos(text.len()).line, 3);
     }
 }

@@ -38,6 +38,12 @@ pub fn substitute(text: &str, syntax: Syntax, lookup: &dyn Fn(&str) -> Lookup) -
 /// Nesting deeper than this is refused as unknown (a guard against crafted input).
 const MAX_DEPTH: usize = 16;
 
+/// The longest value a substitution may produce. Real `ARG`/`ENV` values and compose
+/// settings are a few hundred bytes; a chain of `ARG A1=${A0}${A0}` doubles at every
+/// line and would reach gigabytes. A longer result is unknown, like a value supplied
+/// from outside.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+
 fn expand(
     chars: &[char],
     syntax: Syntax,
@@ -47,9 +53,12 @@ fn expand(
     if depth > MAX_DEPTH {
         return None;
     }
-    let mut out = String::with_capacity(chars.len());
+    let mut out = String::with_capacity(chars.len().min(MAX_VALUE_BYTES));
     let mut i = 0;
     while i < chars.len() {
+        if out.len() > MAX_VALUE_BYTES {
+            return None;
+        }
         let c = chars[i];
         if Some(c) == syntax.escape && chars.get(i + 1) == Some(&'$') {
             out.push('$');
@@ -68,7 +77,11 @@ fn expand(
             }
             Some('{') => {
                 let close = matching_brace(chars, i + 2)?;
-                out.push_str(&braced(&chars[i + 2..close], syntax, lookup, depth)?);
+                let value = braced(&chars[i + 2..close], syntax, lookup, depth)?;
+                if out.len() + value.len() > MAX_VALUE_BYTES {
+                    return None;
+                }
+                out.push_str(&value);
                 i = close + 1;
             }
             Some(&n) if is_name_start(n) => {
@@ -77,6 +90,7 @@ fn expand(
                     .unwrap_or(chars.len());
                 let name: String = chars[i + 1..end].iter().collect();
                 match lookup(&name) {
+                    Lookup::Known(v) if out.len() + v.len() > MAX_VALUE_BYTES => return None,
                     Lookup::Known(v) => out.push_str(&v),
                     Lookup::Unknown => return None,
                     Lookup::Undeclared => {}
@@ -89,7 +103,7 @@ fn expand(
             }
         }
     }
-    Some(out)
+    (out.len() <= MAX_VALUE_BYTES).then_some(out)
 }
 
 /// `NAME`, `NAME:-word`, … inside `${…}`.
@@ -249,5 +263,46 @@ mod tests {
         assert_eq!(sub("${APP_UID%%x}"), None);
         let deep = format!("{}x{}", "${A:-".repeat(40), "}".repeat(40));
         assert_eq!(sub(&deep), None);
+    }
+
+    #[test]
+    fn a_doubling_chain_becomes_unknown_not_gigabytes() {
+        // A1=${A0}${A0}, A2=${A1}${A1}, …: 2^40 characters at the end, if allowed.
+        let mut values: Vec<Option<String>> = vec![Some("x".repeat(64))];
+        for _ in 1..40 {
+            let prev = values.last().unwrap().clone();
+            let lookup = |_: &str| match &prev {
+                Some(v) => Lookup::Known(v.clone()),
+                None => Lookup::Unknown,
+            };
+            values.push(substitute("${A}${A}", DOCKER, &lookup));
+        }
+        assert!(values[9].as_ref().is_some_and(|v| v.len() == 64 * 512));
+        assert!(values[11].is_none() && values[39].is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever the text and the values, a substitution stays within the budget.
+        #[test]
+        fn substitutions_never_grow_beyond_the_budget(
+            text in "[a-z$\\{}:+?\\-]{0,64}",
+            repeat in 0usize..20,
+            size in 0usize..40_000,
+        ) {
+            let text = text.repeat(repeat);
+            let value = "v".repeat(size);
+            let lookup = |name: &str| match name.len() % 3 {
+                0 => Lookup::Known(value.clone()),
+                1 => Lookup::Undeclared,
+                _ => Lookup::Unknown,
+            };
+            for syntax in [DOCKER, COMPOSE] {
+                if let Some(out) = substitute(&text, syntax, &lookup) {
+                    proptest::prop_assert!(out.len() <= MAX_VALUE_BYTES);
+                }
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ pub mod table;
 
 use crate::engine::Severity;
 use crate::Report;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// Output formats.
@@ -75,4 +76,51 @@ pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
         *out.entry(f.rule_id.as_str()).or_insert(0) += 1;
     }
     out
+}
+
+/// Text from a scanned file made safe for a terminal: control characters (C0, DEL,
+/// C1, which include the ESC of colour and cursor sequences) and the bidirectional
+/// overrides that reorder what a reader sees are written as escapes (`\x1b`,
+/// `\n`, `\u{202e}`), so a file name or a YAML value can neither forge output lines
+/// nor drive the terminal. JSON and SARIF escape by construction; every text format
+/// passes such strings through here.
+pub fn terminal_text(text: &str) -> Cow<'_, str> {
+    let unsafe_char =
+        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if unsafe_char(c) && (c as u32) < 0x100 => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if unsafe_char(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_text;
+
+    #[test]
+    fn control_characters_and_overrides_are_escaped() {
+        assert_eq!(terminal_text("Deployment shop/api"), "Deployment shop/api");
+        assert_eq!(
+            terminal_text("evil\nbreakout: error: forged\x1b[31m"),
+            "evil\\nbreakout: error: forged\\x1b[31m"
+        );
+        assert_eq!(
+            terminal_text("a\u{202e}txt.exe\u{9b}"),
+            "a\\u{202e}txt.exe\\x9b"
+        );
+        assert_eq!(terminal_text("tab\there é €"), "tab\\there é €");
+    }
 }

@@ -1,7 +1,7 @@
 //! The table report: findings grouped by file, then totals by severity and by rule,
 //! file counts, and every input that could not be read.
 
-use super::{count_by_rule, count_by_severity, Style};
+use super::{count_by_rule, count_by_severity, terminal_text, Style};
 use crate::engine::{Finding, Severity};
 use crate::Report;
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
@@ -62,7 +62,7 @@ pub fn render(report: &Report, style: Style) -> String {
         }
     }
     for (file, findings) in &by_file {
-        let _ = writeln!(out, "{}", bold(file, style));
+        let _ = writeln!(out, "{}", bold(&terminal_text(file), style));
         let mut t = table(style);
         t.set_header(["Line:Col", "Severity", "Rule", "Resource", "Finding"]);
         for f in findings {
@@ -70,8 +70,11 @@ pub fn render(report: &Report, style: Style) -> String {
                 Cell::new(format!("{}:{}", f.location.line, f.location.column)),
                 severity_cell(f.severity, style),
                 Cell::new(&f.rule_id),
-                Cell::new(&f.resource),
-                Cell::new(strip_resource(&f.message, &f.resource)),
+                Cell::new(cell_text(&f.resource)),
+                Cell::new(cell_text(&with_related(
+                    strip_resource(&f.message, &f.resource),
+                    f,
+                ))),
             ]);
         }
         let _ = writeln!(out, "{t}\n");
@@ -171,13 +174,13 @@ pub fn render(report: &Report, style: Style) -> String {
     if !report.modules_not_scanned.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Terraform modules not scanned", style));
         for m in &report.modules_not_scanned {
-            let _ = writeln!(out, "  {m}");
+            let _ = writeln!(out, "  {}", terminal_text(m));
         }
     }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Could not scan", style));
         for e in &report.errors {
-            let _ = writeln!(out, "  {e}");
+            let _ = writeln!(out, "  {}", terminal_text(&e.to_string()));
         }
     }
     out
@@ -220,6 +223,43 @@ fn bold(text: &str, style: Style) -> String {
     }
 }
 
+/// Words longer than this are broken before the table lays them out: comfy-table's
+/// own splitting of a long word is quadratic in its length (a 1 MB value took minutes).
+const LONGEST_WORD: usize = 40;
+
+/// Text from a scanned file for a table cell: control characters escaped, words
+/// longer than [`LONGEST_WORD`] broken into pieces.
+fn cell_text(text: &str) -> String {
+    let safe = terminal_text(text);
+    let mut out = String::with_capacity(safe.len());
+    for (i, word) in safe.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if word.chars().count() <= LONGEST_WORD {
+            out.push_str(word);
+            continue;
+        }
+        let chars: Vec<char> = word.chars().collect();
+        for (j, piece) in chars.chunks(LONGEST_WORD).enumerate() {
+            if j > 0 {
+                out.push(' ');
+            }
+            out.extend(piece);
+        }
+    }
+    out
+}
+
+/// The message, then the places it rests on elsewhere (`see app/Dockerfile:7`).
+fn with_related(message: &str, f: &crate::engine::Finding) -> String {
+    let mut out = message.to_string();
+    for r in &f.related_locations {
+        out.push_str(&format!(" (see {}:{})", r.file, r.line));
+    }
+    out
+}
+
 /// The resource has its own column: drop a leading `resource: ` from the message.
 fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
     message
@@ -232,6 +272,20 @@ fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cells_escape_controls_and_break_long_words() {
+        let long = "x".repeat(100);
+        assert_eq!(
+            cell_text(&format!("a\x1b[2J {long}")),
+            format!(
+                "a\\x1b[2J {} {} {}",
+                &long[..40],
+                &long[40..80],
+                &long[80..]
+            )
+        );
+    }
 
     #[test]
     fn wrapping_keeps_words_whole_and_lines_short() {

@@ -1,13 +1,10 @@
-//! Linking: facts that only make sense across files, computed after every file is
-//! extracted and before policies run.
-//!
-//! Today: which Kubernetes workloads can reach the instance metadata service, from the
+//! Which Kubernetes workloads can reach the instance metadata service, from the
 //! NetworkPolicies anywhere in the scan that select their pods.
 
 use crate::facts::{Facts, NetworkPolicy, Tri};
 
-/// Links the facts of all files of a scan (each element is one file's or module's).
-pub fn link(all: &mut [Facts]) {
+/// Decides `imds_egress` for every Kubernetes workload of the scan.
+pub fn imds_egress_of_workloads(all: &mut [Facts]) {
     let policies: Vec<NetworkPolicy> = all
         .iter()
         .flat_map(|f| f.network_policies.iter().cloned())
@@ -73,6 +70,7 @@ fn imds_egress(
 
 #[cfg(test)]
 mod tests {
+    use super::imds_egress_of_workloads as link;
     use super::*;
     use crate::parse::yaml;
 
