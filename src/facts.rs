@@ -273,7 +273,7 @@ pub struct IamStatement {
     pub statement: String,
     /// The `Sid`, when written.
     pub sid: Option<String>,
-    /// `Allow` or `Deny`.
+    /// `Allow` or `Deny` (empty when unknown: see `unknown`).
     pub effect: String,
     /// `Action` patterns as written (empty when `NotAction` is used).
     pub actions: Vec<String>,
@@ -287,8 +287,8 @@ pub struct IamStatement {
     pub principals: Vec<String>,
     /// `NotPrincipal` entries, the same way: an Allow with them reaches everyone else.
     pub not_principals: Vec<String>,
-    /// An Allow to every principal (`*`, `AWS: *`, or a `NotPrincipal` that does not list
-    /// everyone).
+    /// An Allow (or a statement whose effect is unknown) to every principal (`*`,
+    /// `AWS: *`, or a `NotPrincipal` that does not list everyone).
     pub public: bool,
     /// Condition keys used, e.g. `aws:SourceVpce`.
     pub condition_keys: Vec<String>,
@@ -296,13 +296,21 @@ pub struct IamStatement {
     pub restricting_condition: bool,
     /// ` (narrowed by a condition on …)` or empty, for messages.
     pub condition_note: String,
-    /// What the statement grants on DynamoDB.
+    /// What the statement grants on DynamoDB (for a statement whose effect is unknown,
+    /// what it grants if it is an Allow).
     pub dynamodb: DynamoGrant,
+    /// Fields whose value is written but known only at apply time: `{"effect": true}`
+    /// for an `Effect` that may be Allow or Deny.
+    pub unknown: Unknown,
+    /// What is known only at apply time, for messages: `has an action known only at
+    /// apply time`, `has an effect known only at apply time`, both, or empty.
+    pub unknown_note: String,
     /// File the policy is in.
     pub file: String,
     /// Position of the statement.
     pub loc: Pos,
-    /// Positions of `action` (Action or NotAction), `resource`, `principal`, `condition`.
+    /// Positions of `action` (Action or NotAction), `resource`, `principal`, `condition`,
+    /// `effect`.
     pub locs: Locs,
 }
 

@@ -16,15 +16,13 @@ pub mod report;
 
 use discover::{Candidate, Format};
 use engine::{Finding, Policy};
+pub use extract::terraform::Inputs as TerraformInputs;
 use facts::Facts;
+pub use parse::{FileError, MAX_FILE_BYTES};
 use parse::{Node, ParseError};
 use rayon::prelude::*;
 use serde::Serialize;
-use std::io::Read;
 use std::path::PathBuf;
-
-/// Files above this size are reported as errors rather than read.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// What to scan and with which policies.
 #[derive(Clone, Debug, Default)]
@@ -37,30 +35,7 @@ pub struct ScanOptions {
     /// files without that stage use their last stage.
     pub docker_target: Option<String>,
     /// Terraform variable values for root modules (`--var`, `--var-file`).
-    pub terraform: extract::terraform::Inputs,
-}
-
-/// An input that could not be read or parsed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct FileError {
-    /// The file.
-    pub file: String,
-    /// 1-based line, when known.
-    pub line: Option<u32>,
-    /// 1-based column, when known.
-    pub column: Option<u32>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl std::fmt::Display for FileError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
-            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
-            _ => write!(f, "{}: {}", self.file, self.message),
-        }
-    }
+    pub terraform: TerraformInputs,
 }
 
 /// A file that was read but holds nothing breakout checks, or was passed over.
@@ -116,7 +91,7 @@ enum Outcome {
     Facts(Facts),
     /// Judged, and also an error: the file is refused by the tools that read it, but
     /// breakout could still read what it holds.
-    Partial(Facts, FileError),
+    Partial(Facts, Vec<FileError>),
     Skipped(String),
     Failed(FileError),
 }
@@ -139,12 +114,11 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let found = discover::discover(&opts.paths);
     let mut report = Report::default();
     for p in found.errors {
-        report.errors.push(FileError {
-            file: discover::display_path(&p.path),
-            line: None,
-            column: None,
-            message: p.message,
-        });
+        report.errors.push(FileError::new(
+            &discover::display_path(&p.path),
+            None,
+            p.message,
+        ));
     }
     for p in found.passed_over {
         report.skipped.push(Skipped {
@@ -176,9 +150,9 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     for (file, outcome) in outcomes {
         match outcome {
             Outcome::Facts(f) => per_file.push(f),
-            Outcome::Partial(f, e) => {
+            Outcome::Partial(f, errors) => {
                 per_file.push(f);
-                report.errors.push(e);
+                report.errors.extend(errors);
                 partial += 1;
             }
             Outcome::Skipped(reason) => report.skipped.push(Skipped { file, reason }),
@@ -291,14 +265,9 @@ fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
 
 /// Reads, parses and extracts one file.
 fn scan_file(c: &Candidate, opts: &ScanOptions) -> Outcome {
-    match read_limited(c) {
+    match parse::read_limited(&c.path) {
         Ok(bytes) => scan_bytes(c, &bytes, opts),
-        Err(message) => Outcome::Failed(FileError {
-            file: display_name(c),
-            line: None,
-            column: None,
-            message,
-        }),
+        Err(message) => Outcome::Failed(FileError::new(&display_name(c), None, message)),
     }
 }
 
@@ -318,9 +287,9 @@ pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Re
     let mut per_file = Vec::new();
     match scan_bytes(&candidate, bytes, opts) {
         Outcome::Facts(f) => per_file.push(f),
-        Outcome::Partial(f, e) => {
+        Outcome::Partial(f, errors) => {
             per_file.push(f);
-            report.errors.push(e);
+            report.errors.extend(errors);
         }
         Outcome::Skipped(reason) => report.skipped.push(Skipped {
             file: name.to_string(),
@@ -346,12 +315,7 @@ pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Re
 fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     let file = display_name(c);
     let fail = |pos: Option<parse::Pos>, message: String| {
-        Outcome::Failed(FileError {
-            file: file.clone(),
-            line: pos.map(|p| p.line),
-            column: pos.map(|p| p.column),
-            message,
-        })
+        Outcome::Failed(FileError::new(&file, pos, message))
     };
     let text = match parse::decode_text(bytes) {
         Ok(t) => t,
@@ -361,8 +325,14 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
         return Outcome::Skipped("empty file".into());
     }
     let format = c.format.unwrap_or_else(|| sniff(text));
+    // A YAML key written twice: an error at the repeated key, yet the documents are
+    // readable (the last value wins) and judged.
+    let mut duplicates: Vec<ParseError> = Vec::new();
     let docs: Result<Vec<Node>, ParseError> = match format {
-        Format::Yaml => parse::yaml::parse(text),
+        Format::Yaml => parse::yaml::parse_lenient(text).map(|(docs, dups)| {
+            duplicates = dups;
+            docs
+        }),
         Format::Json => parse::json::parse(text).map(|n| vec![n]),
         // Terraform files are scanned by folder (`scan_terraform`); only standard input
         // arrives here, as a one-file module.
@@ -411,10 +381,18 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     for doc in &docs {
         recognised |= extract::document(doc, &file, &mut facts);
     }
-    if recognised {
-        Outcome::Facts(facts)
-    } else {
-        Outcome::Skipped(NOTHING_RECOGNISED.into())
+    match duplicates.first() {
+        None if recognised => Outcome::Facts(facts),
+        None => Outcome::Skipped(NOTHING_RECOGNISED.into()),
+        // Ours, refused by the API server under strict validation, still judged.
+        Some(_) if recognised => Outcome::Partial(
+            facts,
+            duplicates.iter().map(|e| failed_error(&file, e)).collect(),
+        ),
+        Some(e) if walked_only && !extract::looks_like_ours(text) => {
+            Outcome::Skipped(not_ours_reason(format, e))
+        }
+        Some(e) => fail(e.pos, e.message.clone()),
     }
 }
 
@@ -430,7 +408,7 @@ fn lenient_json(text: &str, file: &str, strict: ParseError) -> Outcome {
         Ok(doc) => {
             let mut facts = Facts::default();
             if extract::document(&doc, file, &mut facts) {
-                Outcome::Partial(facts, failed_error(file, &strict))
+                Outcome::Partial(facts, vec![failed_error(file, &strict)])
             } else if extract::looks_like_ours(text) {
                 Outcome::Failed(failed_error(file, &strict))
             } else {
@@ -446,12 +424,7 @@ fn lenient_json(text: &str, file: &str, strict: ParseError) -> Outcome {
 
 /// A parse error as the report's error for `file`.
 fn failed_error(file: &str, e: &ParseError) -> FileError {
-    FileError {
-        file: file.to_string(),
-        line: e.pos.map(|p| p.line),
-        column: e.pos.map(|p| p.column),
-        message: e.message.clone(),
-    }
+    FileError::new(file, e.pos, e.message.clone())
 }
 
 /// Why a walked file that does not parse, and does not look like one of our inputs,
@@ -506,92 +479,6 @@ fn looks_like_terraform(text: &str) -> bool {
                 | "output"
         ) && (next.starts_with('"') || next.starts_with('{'))
     })
-}
-
-/// Reads a file (or standard input), refusing anything above [`MAX_FILE_BYTES`].
-fn read_limited(c: &Candidate) -> Result<Vec<u8>, String> {
-    let mut buf = Vec::new();
-    let limit = MAX_FILE_BYTES + 1;
-    if c.path.as_os_str() == "-" {
-        std::io::stdin()
-            .lock()
-            .take(limit)
-            .read_to_end(&mut buf)
-            .map_err(|e| format!("cannot read: {e}"))?;
-    } else {
-        open_regular(&c.path)?
-            .take(limit)
-            .read_to_end(&mut buf)
-            .map_err(|e| format!("cannot read: {e}"))?;
-    }
-    if buf.len() as u64 > MAX_FILE_BYTES {
-        return Err(format!(
-            "file is larger than {} MiB; not scanned",
-            MAX_FILE_BYTES / (1024 * 1024)
-        ));
-    }
-    Ok(buf)
-}
-
-/// Opens a file for reading only if it is a regular file. The open itself never
-/// blocks (`O_NONBLOCK`: a FIFO named `x.auto.tfvars` would otherwise wait forever for
-/// a writer), and the type is checked on the opened file, so nothing can be swapped in
-/// between the check and the read.
-fn open_regular(path: &std::path::Path) -> Result<std::fs::File, String> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NONBLOCK);
-    }
-    let file = options
-        .open(path)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        let kind = file_kind(&meta);
-        return Err(format!("not a regular file ({kind}); not read"));
-    }
-    Ok(file)
-}
-
-/// What a non-regular file is, in words.
-fn file_kind(meta: &std::fs::Metadata) -> &'static str {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::FileTypeExt;
-        let t = meta.file_type();
-        if t.is_fifo() {
-            return "a named pipe";
-        }
-        if t.is_socket() {
-            return "a socket";
-        }
-        if t.is_char_device() || t.is_block_device() {
-            return "a device";
-        }
-    }
-    if meta.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file"
-    }
-}
-
-/// Reads a file as text within the size limit (BOM stripped, binary and invalid UTF-8
-/// refused with their position), for loaders that read files themselves (Terraform
-/// modules, `file()`).
-pub(crate) fn read_text(path: &std::path::Path) -> Result<String, (Option<parse::Pos>, String)> {
-    let candidate = Candidate {
-        path: path.to_path_buf(),
-        format: None,
-        named: true,
-    };
-    let bytes = read_limited(&candidate).map_err(|m| (None, m))?;
-    parse::decode_text(&bytes)
-        .map(str::to_string)
-        .map_err(|e| (e.pos, e.message))
 }
 
 #[cfg(test)]

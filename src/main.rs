@@ -160,7 +160,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         paths: args.paths,
         policies,
         docker_target: args.target,
-        terraform: breakout::extract::terraform::Inputs {
+        terraform: breakout::TerraformInputs {
             var_files: args.var_files,
             vars: args.vars,
             // Terraform reads `TF_VAR_name` for root module variables; so does breakout.

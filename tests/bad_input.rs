@@ -807,19 +807,30 @@ fn missing_path_on_the_command_line_is_an_error() {
 }
 
 #[test]
-fn duplicate_key_is_an_error_at_the_second_key() {
+fn duplicate_key_is_an_error_at_the_second_key_and_the_last_value_is_judged() {
     // The second securityContext silently replaces the hardened one in most YAML
-    // readers; the API server rejects the manifest. breakout must not guess.
+    // readers; the API server rejects the manifest under strict field validation and
+    // keeps the last value where it only warns. The error stays (exit 2), and the
+    // document is judged with the last value, so a Deployment is never left unscanned.
     let text = format!(
         "{DEPLOYMENT_HEAD}          securityContext:\n            runAsNonRoot: true\n            readOnlyRootFilesystem: true\n            allowPrivilegeEscalation: false\n          securityContext:\n            privileged: true\n"
     );
     let case = Case::new();
     case.write("payments.yaml", &text);
     let run = case.scan(&[]);
+    // Refused and judged: counted as failed, not scanned (the counts add up to the
+    // files read).
     let (_, _, message) =
         assert_failed(&run, "in/payments.yaml", At::Exact(16, 11), &["duplicate"]);
     assert!(message.contains("securityContext"), "{message}");
     assert!(!message.contains("DuplicateKeyPolicy"), "{message}");
+    let report = run.json();
+    let rules: Vec<String> = findings_in(&report, "in/payments.yaml")
+        .into_iter()
+        .map(|(rule, _, _)| rule)
+        .collect();
+    assert!(rules.contains(&"BRK601".to_string()), "{rules:?}");
+    assert!(rules.contains(&"BRK401".to_string()), "{rules:?}");
 }
 
 #[test]

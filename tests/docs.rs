@@ -95,3 +95,28 @@ fn every_fact_field_is_documented() {
         "fields not described in docs/facts.md: {missing:?}"
     );
 }
+
+/// Every provider default breakout applies is in docs/terraform.md's table, by its
+/// argument's last name and its value.
+#[test]
+fn every_provider_default_is_documented() {
+    let doc = read("docs/terraform.md");
+    let at = doc
+        .find("## Provider defaults")
+        .expect("docs/terraform.md has a Provider defaults section");
+    let section = &doc[at..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    for d in breakout::extract::terraform::provider_defaults::all() {
+        let value = match &d.default {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let resource = d.resource.trim_start_matches("data.");
+        for needle in [resource, d.attribute.as_str(), value.as_str()] {
+            assert!(
+                section.contains(&format!("`{needle}`")),
+                "docs/terraform.md's provider defaults do not mention `{needle}` ({d:?})"
+            );
+        }
+    }
+}

@@ -10,8 +10,8 @@
 //! [`line_of`], so a test states the line it means ("the line of `Action =`").
 //!
 
-use breakout::extract::terraform::Inputs;
 use breakout::facts::Tri;
+use breakout::TerraformInputs as Inputs;
 use breakout::{scan, Report, ScanOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -331,16 +331,24 @@ from_cli       = "s3:FromVarFileOne"
     );
 }
 
-/// `TF_VAR_name` overrides a default, as in Terraform, and is read as HCL when it is.
+/// `TF_VAR_name` overrides a default, as in Terraform. It is read as HCL for a variable
+/// whose type is not primitive (`list(string)` here), and literally for a primitive type
+/// or no type (Terraform's "literal" parsing mode): the untyped `literal` is the string
+/// `["dynamodb:*"]`, which grants nothing.
 #[test]
 fn environment_variables_override_defaults() {
     let main = format!(
-        "variable \"actions\" {{\n  default = [\"s3:GetObject\"]\n}}\n\n{}",
-        policy("p", "var.actions", "\"*\"")
+        "variable \"actions\" {{\n  type    = list(string)\n  default = [\"s3:GetObject\"]\n}}\n\n\
+         variable \"literal\" {{\n  default = [\"s3:GetObject\"]\n}}\n\n{}\n{}",
+        policy("p", "var.actions", "\"*\""),
+        policy("q", "var.literal", "\"*\"")
     );
     let dir = write(&[("main.tf", &main)]);
     let inputs = Inputs {
-        env: vec![("actions".into(), r#"["dynamodb:*"]"#.into())],
+        env: vec![
+            ("actions".into(), r#"["dynamodb:*"]"#.into()),
+            ("literal".into(), r#"["dynamodb:*"]"#.into()),
+        ],
         ..Default::default()
     };
     let report = run(&[dir.path().to_path_buf()], inputs);
@@ -358,6 +366,10 @@ fn environment_variables_override_defaults() {
                 line_of(&main, "Resource"),
             ),
         ],
+    );
+    assert_eq!(
+        actions_of_any(&report, "aws_iam_policy.q"),
+        strings(&[r#"["dynamodb:*"]"#])
     );
 }
 
@@ -2727,4 +2739,627 @@ fn pathdiff(to: &Path, from: &Path) -> PathBuf {
         out.push(c);
     }
     out
+}
+
+// ---------------------------------------------------------------------------------
+// Terraform's value semantics: type constraints, optional attributes, `nullable`, null
+// and unknown, provider defaults (issue 9). Each reproduces what real modules (the
+// terraform-aws-modules family) do.
+
+/// The findings of a report with their confidence, as `(rule, resource, low?)`.
+fn rules_with_confidence(report: &Report) -> Vec<(String, String, bool)> {
+    let mut v: Vec<_> = report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule_id.clone(),
+                f.resource.clone(),
+                f.confidence == breakout::engine::Confidence::Low,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+const METADATA_TYPED: &str = r#"variable "mo" {
+  type = object({
+    http_tokens = optional(string, "required")
+    hop         = optional(number, 1)
+  })
+  default = {}
+}
+
+resource "aws_launch_template" "lt" {
+  metadata_options {
+    http_tokens                 = var.mo.http_tokens
+    http_put_response_hop_limit = var.mo.hop
+  }
+}
+"#;
+
+/// `optional(T, default)` fills an attribute the value leaves out: Terraform gives
+/// `"required"` and `1`, so neither BRK501 nor BRK502 fires (not even at low
+/// confidence).
+#[test]
+fn optional_attribute_defaults_are_applied() {
+    let dir = write(&[("main.tf", METADATA_TYPED)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_hits(&report, dir.path(), &[]);
+    let lt = &report.facts.instances[0];
+    assert_eq!(lt.http_tokens.as_deref(), Some("required"));
+    assert_eq!(lt.hop_limit, Some(1));
+    assert_eq!(lt.imdsv1_allowed, Tri::No);
+    assert_eq!(lt.hop_limit_above_one, Tri::No);
+}
+
+/// Module arguments pass through the called module's variable types: the caller sets
+/// the hop limit only, the module's `optional(string, "required")` supplies the tokens.
+/// `nullable = false` makes a null argument take the variable's default.
+#[test]
+fn module_arguments_are_converted_to_the_called_modules_types() {
+    let child = r#"variable "mo" {
+  type = object({
+    http_tokens = optional(string, "required")
+    hop         = optional(number, 1)
+  })
+  default  = {}
+  nullable = false
+}
+
+resource "aws_launch_template" "lt" {
+  metadata_options {
+    http_tokens                 = var.mo.http_tokens
+    http_put_response_hop_limit = var.mo.hop
+  }
+}
+"#;
+    let root = r#"module "hop2" {
+  source = "./nodes"
+  mo     = { hop = "2" }
+}
+
+module "nulled" {
+  source = "./nodes"
+  mo     = null
+}
+"#;
+    let dir = write(&[("main.tf", root), ("nodes/main.tf", child)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    // "2" is converted to the number 2; http_tokens comes from the type's default.
+    assert_hits(
+        &report,
+        dir.path(),
+        &[(
+            "BRK502",
+            "module.hop2.aws_launch_template.lt",
+            "nodes/main.tf",
+            line_of(child, "http_put_response_hop_limit"),
+        )],
+    );
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.confidence == breakout::engine::Confidence::High));
+    let nulled = report
+        .facts
+        .instances
+        .iter()
+        .find(|i| i.resource == "module.nulled.aws_launch_template.lt")
+        .unwrap();
+    assert_eq!(nulled.http_tokens.as_deref(), Some("required"));
+    assert_eq!(nulled.hop_limit, Some(1));
+}
+
+/// Without `nullable = false`, a null argument overrides the default: the value is null,
+/// which for a resource argument means "not set" (the provider's default), not unknown.
+#[test]
+fn a_null_argument_is_not_set_not_unknown() {
+    let child = r#"variable "tokens" {
+  type    = string
+  default = "required"
+}
+
+resource "aws_instance" "i" {
+  metadata_options {
+    http_tokens = var.tokens
+  }
+}
+"#;
+    let root = "module \"m\" {\n  source = \"./child\"\n  tokens = null\n}\n";
+    let dir = write(&[("main.tf", root), ("child/main.tf", child)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    // http_tokens unset: the provider default `optional` allows IMDSv1, at high
+    // confidence.
+    assert_eq!(
+        rules_with_confidence(&report),
+        [(
+            "BRK501".to_string(),
+            "module.m.aws_instance.i".to_string(),
+            false
+        )]
+    );
+}
+
+const ECS_TYPED: &str = r#"variable "container_definitions" {
+  type = map(object({
+    create    = optional(bool, true)
+    image     = string
+    user      = optional(string)
+    essential = optional(bool)
+  }))
+  default = {
+    app = {
+      image = "app:1"
+      user  = "0"
+    }
+  }
+}
+
+resource "aws_ecs_task_definition" "t" {
+  family       = "t"
+  network_mode = "awsvpc"
+  container_definitions = jsonencode([
+    for k, v in var.container_definitions : {
+      name                   = k
+      image                  = v.image
+      user                   = v.user
+      essential              = v.essential
+      readonlyRootFilesystem = true
+    } if v.create
+  ])
+}
+"#;
+
+/// An absent optional attribute is null: `if v.create` keeps the element (`create`
+/// defaults to true), and the container that runs as UID 0 is reported, at high
+/// confidence. Before, the filter saw unknown and the containers vanished.
+#[test]
+fn an_absent_optional_attribute_is_null_and_filters_keep_their_elements() {
+    let dir = write(&[("main.tf", ECS_TYPED)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_eq!(report.facts.containers.len(), 1, "{:?}", report.facts);
+    let c = &report.facts.containers[0];
+    assert_eq!(c.name, "app");
+    assert_eq!(c.runs_as_root, Tri::Yes);
+    assert_eq!(
+        rules_with_confidence(&report),
+        [(
+            "BRK301".to_string(),
+            "aws_ecs_task_definition.t".to_string(),
+            false
+        )]
+    );
+}
+
+/// A managed-policy attachment behind a `nullable = false` bool that the caller passes
+/// as null: the variable's default (true) applies, the attachment has its real key.
+#[test]
+fn a_nullable_false_bool_keeps_its_default_and_its_attachment() {
+    let child = r#"variable "attach" {
+  type     = bool
+  default  = true
+  nullable = false
+}
+
+variable "policies" {
+  type    = map(string)
+  default = {}
+}
+
+resource "aws_iam_role_policy_attachment" "this" {
+  for_each   = { for k, v in var.policies : k => v if var.attach }
+  role       = "app"
+  policy_arn = each.value
+}
+"#;
+    let root = r#"module "role" {
+  source   = "./role"
+  attach   = null
+  policies = { ddb = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess" }
+}
+"#;
+    let dir = write(&[("main.tf", root), ("role/main.tf", child)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_eq!(
+        rules_with_confidence(&report),
+        [(
+            "BRK103".to_string(),
+            "module.role.aws_iam_role_policy_attachment.this[\"ddb\"] (app)".to_string(),
+            false
+        )]
+    );
+}
+
+/// `count`/`for_each` that rest on typed values resolve: instances get their keys, not
+/// `[*]`, and a module called with `create = false` produces nothing.
+#[test]
+fn count_and_for_each_resolve_through_types_and_create_false_produces_nothing() {
+    let child = r#"variable "create" {
+  type     = bool
+  default  = true
+  nullable = false
+}
+
+variable "groups" {
+  type = map(object({
+    create = optional(bool, true)
+    hop    = optional(number, 1)
+  }))
+  default = {}
+}
+
+resource "aws_launch_template" "this" {
+  for_each = { for k, v in var.groups : k => v if var.create && v.create }
+  metadata_options {
+    http_tokens                 = "required"
+    http_put_response_hop_limit = each.value.hop
+  }
+}
+"#;
+    let root = r#"module "on" {
+  source = "./groups"
+  groups = {
+    a = { hop = 2 }
+    b = {}
+    c = { create = false, hop = 3 }
+  }
+}
+
+module "off" {
+  source = "./groups"
+  create = false
+  groups = { a = { hop = 2 } }
+}
+"#;
+    let dir = write(&[("main.tf", root), ("groups/main.tf", child)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    let mut resources: Vec<&str> = report
+        .facts
+        .instances
+        .iter()
+        .map(|i| i.resource.as_str())
+        .collect();
+    resources.sort();
+    assert_eq!(
+        resources,
+        [
+            "module.on.aws_launch_template.this[\"a\"]",
+            "module.on.aws_launch_template.this[\"b\"]"
+        ]
+    );
+    assert_eq!(
+        rules_with_confidence(&report),
+        [(
+            "BRK502".to_string(),
+            "module.on.aws_launch_template.this[\"a\"]".to_string(),
+            false
+        )]
+    );
+}
+
+/// `aws_iam_policy_document`: `not_actions = []` (or null, or absent) is no NotAction,
+/// so `ecr:CreateRepository` on `*` grants nothing in DynamoDB; an absent or null
+/// `effect` is Allow (the data source's default).
+#[test]
+fn policy_document_empty_not_actions_and_default_effect() {
+    let main = r#"data "aws_iam_policy_document" "ecr" {
+  statement {
+    sid         = "EmptyNotActions"
+    actions     = ["ecr:CreateRepository"]
+    not_actions = []
+    resources   = ["*"]
+  }
+  statement {
+    sid         = "NullNotActions"
+    actions     = ["ecr:CreateRepository"]
+    not_actions = null
+    effect      = null
+    resources   = ["*"]
+  }
+}
+
+data "aws_iam_policy_document" "ddb" {
+  statement {
+    sid       = "NullEffect"
+    effect    = null
+    actions   = ["dynamodb:*"]
+    resources = ["*"]
+  }
+}
+"#;
+    let dir = write(&[("main.tf", main)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    let doc = "data.aws_iam_policy_document.ddb";
+    assert_hits(
+        &report,
+        dir.path(),
+        &[
+            ("BRK101", doc, "main.tf", line_of(main, "\"dynamodb:*\"")),
+            ("BRK102", doc, "main.tf", line_of(main, "resources = [")),
+        ],
+    );
+    let st = |sid: &str| {
+        report
+            .facts
+            .iam_statements
+            .iter()
+            .find(|s| s.sid.as_deref() == Some(sid))
+            .unwrap()
+            .clone()
+    };
+    for sid in ["EmptyNotActions", "NullNotActions"] {
+        assert!(st(sid).not_actions.is_empty(), "{sid}");
+        assert_eq!(st(sid).dynamodb.count, 0, "{sid}");
+    }
+    assert_eq!(st("NullEffect").effect, "Allow");
+}
+
+/// The statement shape of terraform-aws-modules (`not_actions = statement.value.
+/// not_actions` over a list of objects with optional attributes) grants only what its
+/// actions say.
+#[test]
+fn policy_document_statements_from_typed_objects() {
+    let main = r#"variable "statements" {
+  type = list(object({
+    sid           = optional(string)
+    actions       = optional(list(string))
+    not_actions   = optional(list(string))
+    effect        = optional(string)
+    resources     = optional(list(string))
+    not_resources = optional(list(string))
+  }))
+  default = [
+    {
+      sid       = "ECRPullThroughCache"
+      actions   = ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"]
+      resources = ["*"]
+    }
+  ]
+}
+
+data "aws_iam_policy_document" "role" {
+  dynamic "statement" {
+    for_each = var.statements
+    content {
+      sid           = statement.value.sid
+      actions       = statement.value.actions
+      not_actions   = statement.value.not_actions
+      effect        = statement.value.effect
+      resources     = statement.value.resources
+      not_resources = statement.value.not_resources
+    }
+  }
+}
+"#;
+    let dir = write(&[("main.tf", main)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_hits(&report, dir.path(), &[]);
+    let st = &report.facts.iam_statements[0];
+    assert_eq!(st.effect, "Allow");
+    assert!(st.not_actions.is_empty() && st.not_resources.is_empty());
+    assert_eq!(st.dynamodb.count, 0);
+}
+
+/// An `effect` known only at apply time, with `dynamodb:*` on `*`: reported at low
+/// confidence (it may be Allow), never silent.
+#[test]
+fn an_unknown_effect_is_reported_at_low_confidence() {
+    let main = r#"variable "eff" {
+  type = string
+}
+
+data "aws_iam_policy_document" "d" {
+  statement {
+    effect    = var.eff
+    actions   = ["dynamodb:*"]
+    resources = ["*"]
+  }
+}
+"#;
+    let dir = write(&[("main.tf", main)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    let doc = "data.aws_iam_policy_document.d";
+    assert_eq!(
+        rules_with_confidence(&report),
+        [
+            ("BRK101".to_string(), doc.to_string(), true),
+            ("BRK102".to_string(), doc.to_string(), true),
+        ]
+    );
+    assert!(
+        report.findings[0].message.contains("effect"),
+        "{}",
+        report.findings[0].message
+    );
+}
+
+/// An unknown `not_actions` may exclude anything: low confidence, never a certain
+/// grant of every action.
+#[test]
+fn an_unknown_not_actions_is_low_confidence() {
+    let main = r#"variable "excluded" {
+  type = list(string)
+}
+
+data "aws_iam_policy_document" "d" {
+  statement {
+    not_actions = var.excluded
+    resources   = ["*"]
+  }
+}
+"#;
+    let dir = write(&[("main.tf", main)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    let doc = "data.aws_iam_policy_document.d";
+    assert_eq!(
+        rules_with_confidence(&report),
+        [
+            ("BRK101".to_string(), doc.to_string(), true),
+            ("BRK102".to_string(), doc.to_string(), true),
+        ]
+    );
+}
+
+/// The module's own default (`awsvpc`, `nullable = false`) is read when the caller
+/// passes null; an unset `network_mode` is the provider's: `bridge` on EC2, `awsvpc`
+/// where Fargate is required. No BRK504/BRK603, not even at low confidence.
+#[test]
+fn ecs_network_mode_defaults_are_applied() {
+    let child = r#"variable "network_mode" {
+  type     = string
+  default  = "awsvpc"
+  nullable = false
+}
+
+variable "pid_mode" {
+  type    = string
+  default = null
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family       = "svc"
+  network_mode = var.network_mode
+  pid_mode     = var.pid_mode
+  container_definitions = jsonencode([{
+    name = "app", image = "app:1", user = "1000", essential = true,
+    readonlyRootFilesystem = true
+  }])
+}
+"#;
+    let root = r#"variable "services" {
+  type = map(object({
+    network_mode = optional(string)
+    pid_mode     = optional(string)
+  }))
+  default = { web = {} }
+}
+
+module "service" {
+  source       = "./service"
+  for_each     = var.services
+  network_mode = each.value.network_mode
+  pid_mode     = each.value.pid_mode
+}
+
+resource "aws_ecs_task_definition" "ec2" {
+  family = "ec2"
+  container_definitions = jsonencode([{
+    name = "app", image = "app:1", user = "1000", essential = true,
+    readonlyRootFilesystem = true
+  }])
+}
+
+resource "aws_ecs_task_definition" "fargate" {
+  family                   = "fargate"
+  requires_compatibilities = ["FARGATE"]
+  container_definitions = jsonencode([{
+    name = "app", image = "app:1", user = "1000", essential = true,
+    readonlyRootFilesystem = true
+  }])
+}
+"#;
+    let dir = write(&[("main.tf", root), ("service/main.tf", child)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_hits(&report, dir.path(), &[]);
+    let mode = |resource: &str| {
+        report
+            .facts
+            .workloads
+            .iter()
+            .find(|w| w.resource == resource)
+            .unwrap_or_else(|| panic!("no {resource}: {:?}", report.facts.workloads))
+            .network_mode
+            .clone()
+    };
+    assert_eq!(
+        mode("module.service[\"web\"].aws_ecs_task_definition.this").as_deref(),
+        Some("awsvpc")
+    );
+    assert_eq!(
+        mode("aws_ecs_task_definition.ec2").as_deref(),
+        Some("bridge")
+    );
+    assert_eq!(
+        mode("aws_ecs_task_definition.fargate").as_deref(),
+        Some("awsvpc")
+    );
+}
+
+/// terraform-aws-modules/ecs builds each container definition as
+/// `{ for k, v in local.definition : k => v if v != null }`. With an image known only at
+/// apply (an SSM parameter), Terraform makes the whole object unknown, and the container
+/// running as `user = "0"` vanished. Only the image's key is in doubt: the container is
+/// kept, its user read, BRK301 reported at high confidence.
+#[test]
+fn a_container_with_an_unknown_image_keeps_its_known_user() {
+    let child = r#"variable "image" {
+  type = string
+}
+
+variable "user" {
+  type    = string
+  default = null
+}
+
+locals {
+  definition = {
+    name                   = "log-router"
+    image                  = var.image
+    user                   = var.user
+    essential              = true
+    readonlyRootFilesystem = true
+    privileged             = null
+  }
+  container_definition = { for k, v in local.definition : k => v if v != null }
+}
+
+output "container_definition" {
+  value = local.container_definition
+}
+"#;
+    let root = r#"data "aws_ssm_parameter" "fluentbit" {
+  name = "/aws/service/aws-for-fluent-bit/stable"
+}
+
+module "container" {
+  source = "./container"
+  image  = data.aws_ssm_parameter.fluentbit.value
+  user   = "0"
+}
+
+resource "aws_ecs_task_definition" "this" {
+  family                = "svc"
+  network_mode          = "awsvpc"
+  container_definitions = jsonencode([module.container.container_definition])
+}
+"#;
+    let dir = write(&[("main.tf", root), ("container/main.tf", child)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_eq!(report.facts.containers.len(), 1, "{:?}", report.facts);
+    let c = &report.facts.containers[0];
+    assert_eq!(c.name, "log-router");
+    assert_eq!(c.runs_as_root, Tri::Yes);
+    assert_eq!(c.image, None, "the image is known only at apply");
+    assert_eq!(
+        rules_with_confidence(&report),
+        [(
+            "BRK301".to_string(),
+            "aws_ecs_task_definition.this".to_string(),
+            false
+        )]
+    );
 }

@@ -132,7 +132,7 @@ impl Vars {
         let dir = std::path::Path::new(file)
             .parent()
             .unwrap_or_else(|| std::path::Path::new("."));
-        crate::read_text(&dir.join(".env"))
+        crate::parse::read_text(&dir.join(".env"))
             .map(|t| Vars::parse(&t))
             .unwrap_or_default()
     }

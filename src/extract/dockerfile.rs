@@ -4,7 +4,9 @@
 //! last `USER`, after `ARG`/`ENV` substitution in the stage's scope; with no `USER`, the
 //! base decides: another stage of the same file passes on its own user (and its `ENV`),
 //! an outside image runs as its own user, which is root for nearly every base image, so
-//! breakout counts it as root. This is where the peers differ: hadolint judges every
+//! breakout counts it as root, except for the base images known to set a non-root user
+//! (`data/nonroot-base-images.json`: the distroless `:nonroot` tags, UID 65532, each
+//! entry with its sources). This is where the peers differ: hadolint judges every
 //! stage (builders included) and never a missing `USER`, Checkov accepts a `USER` set in
 //! a builder stage, and none of them substitutes variables.
 
@@ -12,7 +14,66 @@ use super::container;
 use crate::facts::{BuildStage, Facts, Image, Locs, Tri};
 use crate::parse::dockerfile::{Dockerfile, Instruction};
 use crate::parse::substitute::{self, Lookup, Syntax};
+use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Base images known to run as a non-root user (an entry of
+/// `data/nonroot-base-images.json`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct NonRootBase {
+    /// The repository starts with this (`gcr.io/distroless/`).
+    pub repository_prefix: String,
+    /// Tags that set the user (`nonroot`, `debug-nonroot`).
+    pub tags: Vec<String>,
+    /// Architecture suffixes a tag may carry (`nonroot-amd64`).
+    #[serde(default)]
+    pub architecture_suffixes: Vec<String>,
+    /// The user's name.
+    pub user: String,
+    /// The user's UID.
+    pub uid: i64,
+    /// Where this is stated.
+    pub sources: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct NonRootTable {
+    images: Vec<NonRootBase>,
+}
+
+/// Every base image known to run as a non-root user.
+pub fn nonroot_bases() -> &'static [NonRootBase] {
+    static TABLE: OnceLock<Vec<NonRootBase>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let t: NonRootTable =
+            serde_json::from_str(include_str!("../../data/nonroot-base-images.json"))
+                .expect("embedded non-root base image table is valid");
+        t.images
+    })
+}
+
+/// The entry for an image reference (`repo[:tag][@digest]`), when its base image is
+/// known to run as a non-root user.
+pub fn nonroot_base(reference: &str) -> Option<&'static NonRootBase> {
+    let name = reference.split('@').next().unwrap_or(reference);
+    // A tag follows the last `:` after the last `/` (a registry port comes before it).
+    let slash = name.rfind('/').map_or(0, |i| i + 1);
+    let (repository, tag) = match name[slash..].rfind(':') {
+        Some(i) => (&name[..slash + i], &name[slash + i + 1..]),
+        None => return None,
+    };
+    nonroot_bases().iter().find(|b| {
+        repository.starts_with(&b.repository_prefix)
+            && b.tags.iter().any(|t| {
+                tag == t
+                    || tag
+                        .strip_prefix(t.as_str())
+                        .and_then(|rest| rest.strip_prefix('-'))
+                        .is_some_and(|arch| b.architecture_suffixes.iter().any(|a| a == arch))
+            })
+    })
+}
 
 /// A stage: `FROM` up to the next `FROM`.
 struct Stage<'a> {
@@ -197,6 +258,19 @@ fn image(stages: &[Stage], chosen: usize, file: &str) -> Image {
             None,
             "no USER, and the base image depends on a build argument".to_string(),
         ),
+        // A base image known to set a non-root user (the table's sources say which).
+        None if nonroot_base(&origin).is_some() => {
+            let b = nonroot_base(&origin).expect("matched");
+            let via = inherited_from
+                .as_ref()
+                .map(|s| format!(" in this stage or in {s}"))
+                .unwrap_or_default();
+            let reason = format!(
+                "no USER{via}, so the image runs as {origin}'s user, {} (UID {}), not root",
+                b.user, b.uid
+            );
+            (Tri::No, Some(b.uid), reason)
+        }
         None => {
             let reason = match &inherited_from {
                 Some(s) => format!(
@@ -444,6 +518,50 @@ mod tests {
         assert!(i.root_reason.contains("build argument"));
         let i = image_of("ARG IMAGE\nFROM $IMAGE\n", None);
         assert_eq!(i.runs_as_root, Tri::Unknown);
+    }
+
+    #[test]
+    fn distroless_nonroot_bases_run_as_65532() {
+        for base in [
+            "gcr.io/distroless/static-debian12:nonroot",
+            "gcr.io/distroless/base-debian13:debug-nonroot",
+            "gcr.io/distroless/java21-debian13:nonroot-arm64",
+            "gcr.io/distroless/static:nonroot@sha256:0123abcd",
+        ] {
+            let i = image_of(
+                &format!("FROM golang AS build\nRUN make\nFROM {base}\nCOPY --from=build /app /\n"),
+                None,
+            );
+            assert_eq!(i.runs_as_root, Tri::No, "{base}");
+            assert_eq!(i.run_as_user, Some(65532), "{base}");
+            assert!(i.root_reason.contains("65532"), "{}", i.root_reason);
+        }
+        // Inherited through a stage built on it.
+        let i = image_of(
+            "FROM gcr.io/distroless/cc-debian12:nonroot AS base\nFROM base\nCOPY app /\n",
+            None,
+        );
+        assert_eq!(i.runs_as_root, Tri::No);
+        assert!(i.root_reason.contains("stage base"), "{}", i.root_reason);
+        // The root tags, other repositories, digests alone: root as before.
+        for base in [
+            "gcr.io/distroless/static-debian12:latest",
+            "gcr.io/distroless/static-debian12:debug",
+            "gcr.io/distroless/static-debian12",
+            "gcr.io/distroless/static-debian12@sha256:0123abcd",
+            "gcr.io/distroless/static-debian12:nonroot-sparc",
+            "example.com/distroless/static:nonroot",
+            "localhost:5000/gcr.io/distroless/static:nonroot",
+        ] {
+            let i = image_of(&format!("FROM {base}\nCOPY app /\n"), None);
+            assert_eq!(i.runs_as_root, Tri::Yes, "{base}");
+        }
+        // A USER written in the Dockerfile still decides.
+        let i = image_of("FROM gcr.io/distroless/static:nonroot\nUSER 0\n", None);
+        assert_eq!(i.runs_as_root, Tri::Yes);
+        for b in nonroot_bases() {
+            assert!(b.sources.iter().all(|s| s.starts_with("https://")), "{b:?}");
+        }
     }
 
     #[test]

@@ -237,6 +237,8 @@ struct Raw<'a> {
     unknown_resources: usize,
     /// An `Action`/`NotAction` entry is unknown.
     unknown_actions: bool,
+    /// `Effect` is unknown (a Terraform value known after apply).
+    unknown_effect: bool,
     condition_keys: Vec<String>,
     restricting_condition: bool,
     granted: BTreeSet<usize>,
@@ -283,7 +285,8 @@ pub fn extract_policy(
     for r in &raws {
         let mut granted = r.granted.clone();
         let mut denied = BTreeSet::new();
-        if r.effect.eq_ignore_ascii_case("allow") {
+        // A statement whose effect is unknown is judged as the Allow it may be.
+        if r.effect.eq_ignore_ascii_case("allow") || r.unknown_effect {
             for d in raws.iter().filter(|d| {
                 d.effect.eq_ignore_ascii_case("deny")
                     && d.condition_keys.is_empty()
@@ -351,6 +354,7 @@ pub fn extract_policy(
             ("Principal", "principal"),
             ("NotPrincipal", "principal"),
             ("Condition", "condition"),
+            ("Effect", "effect"),
         ] {
             if let Some(e) = r.node.entry(key) {
                 locs.insert(field, e.key_pos);
@@ -359,7 +363,7 @@ pub fn extract_policy(
         // `NotPrincipal` with Allow grants everyone but the listed principals: public,
         // unless it lists everyone.
         let everyone = |p: &String| p == "*" || p == "AWS:*";
-        let public = r.effect == "Allow"
+        let public = (r.effect == "Allow" || r.unknown_effect)
             && (r.principals.iter().any(everyone)
                 || (!r.not_principals.is_empty() && !r.not_principals.iter().any(everyone)));
         facts.iam_statements.push(IamStatement {
@@ -405,6 +409,18 @@ pub fn extract_policy(
                 modifying_summary,
                 scope,
             },
+            unknown: if r.unknown_effect {
+                crate::facts::Unknown::from([("effect", true)])
+            } else {
+                crate::facts::Unknown::new()
+            },
+            unknown_note: match (r.unknown_actions, r.unknown_effect) {
+                (true, true) => "has an effect and an action known only at apply time",
+                (true, false) => "has an action known only at apply time",
+                (false, true) => "has an effect known only at apply time",
+                (false, false) => "",
+            }
+            .to_string(),
             file: file.to_string(),
             loc: r.node.pos,
             locs,
@@ -441,17 +457,20 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
         true
     };
     // An Action entry known only at apply time could be anything.
-    let unknown_actions = reaches_dynamodb
-        && ["Action", "NotAction"].iter().any(|k| {
-            n.get(k)
-                .is_some_and(|a| a.is_unknown() || a.items().iter().any(Node::is_unknown))
-        });
+    let unknown_in = |key: &str| {
+        n.get(key)
+            .is_some_and(|a| a.is_unknown() || a.items().iter().any(Node::is_unknown))
+    };
+    let unknown_actions = reaches_dynamodb && (unknown_in("Action") || unknown_in("NotAction"));
     let catalog = dynamodb::actions();
     let not_action = n.get("NotAction").is_some();
+    // An unknown NotAction entry may exclude any action: nothing is granted for certain
+    // (`unknown_actions` says it may be more).
+    let not_action_unknown = unknown_in("NotAction");
     let granted: BTreeSet<usize> = catalog
         .iter()
         .enumerate()
-        .filter(|_| reaches_dynamodb)
+        .filter(|_| reaches_dynamodb && !not_action_unknown)
         .filter(|(_, a)| {
             let full = a.full_name.as_str();
             if not_action {
@@ -469,6 +488,7 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
         Some(e) if e.eq_ignore_ascii_case("deny") => "Deny".to_string(),
         other => other.unwrap_or_default(),
     };
+    let unknown_effect = n.get("Effect").is_some_and(Node::is_unknown);
     Raw {
         node: n,
         index,
@@ -482,6 +502,7 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
         not_principals: principals(n.get("NotPrincipal")),
         unknown_resources,
         unknown_actions,
+        unknown_effect,
         condition_keys,
         restricting_condition,
         granted,

@@ -1,7 +1,9 @@
 //! Parsing: source text → spanned [`Node`] trees, one per document.
 //!
 //! Every error carries the position it was found at, so the CLI can print
-//! `file:line:col: message`.
+//! `file:line:col: message`. Reading a file as text (within the size limit) is here
+//! too: it is the first step of parsing, and loaders that read files themselves
+//! (Terraform modules, `file()`, a compose project's `.env`) share it.
 
 pub mod dockerfile;
 pub mod hcl;
@@ -11,6 +13,130 @@ pub mod substitute;
 pub mod yaml;
 
 pub use node::{Entry, LineIndex, Node, Pos, Value};
+
+use serde::Serialize;
+use std::io::Read;
+use std::path::Path;
+
+/// Files above this size are reported as errors rather than read.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// An input that could not be read or parsed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FileError {
+    /// The file.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<u32>,
+    /// 1-based column, when known.
+    pub column: Option<u32>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl FileError {
+    /// An error in `file`, at `pos` when known.
+    pub fn new(file: &str, pos: Option<Pos>, message: impl Into<String>) -> Self {
+        FileError {
+            file: file.to_string(),
+            line: pos.map(|p| p.line),
+            column: pos.map(|p| p.column),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "{}:{l}:{c}: {}", self.file, self.message),
+            (Some(l), None) => write!(f, "{}:{l}: {}", self.file, self.message),
+            _ => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Reads a file (or standard input for `-`), refusing anything above
+/// [`MAX_FILE_BYTES`] and anything that is not a regular file.
+pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    let mut buf = Vec::new();
+    let limit = MAX_FILE_BYTES + 1;
+    if path.as_os_str() == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+    } else {
+        open_regular(path)?
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| format!("cannot read: {e}"))?;
+    }
+    if buf.len() as u64 > MAX_FILE_BYTES {
+        return Err(format!(
+            "file is larger than {} MiB; not scanned",
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(buf)
+}
+
+/// Opens a file for reading only if it is a regular file. The open itself never
+/// blocks (`O_NONBLOCK`: a FIFO named `x.auto.tfvars` would otherwise wait forever for
+/// a writer), and the type is checked on the opened file, so nothing can be swapped in
+/// between the check and the read.
+fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        let kind = file_kind(&meta);
+        return Err(format!("not a regular file ({kind}); not read"));
+    }
+    Ok(file)
+}
+
+/// What a non-regular file is, in words.
+fn file_kind(meta: &std::fs::Metadata) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_fifo() {
+            return "a named pipe";
+        }
+        if t.is_socket() {
+            return "a socket";
+        }
+        if t.is_char_device() || t.is_block_device() {
+            return "a device";
+        }
+    }
+    if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Reads a file as text within the size limit (BOM stripped, binary and invalid UTF-8
+/// refused with their position), for loaders that read files themselves (Terraform
+/// modules, `file()`, `.env`).
+pub fn read_text(path: &Path) -> Result<String, (Option<Pos>, String)> {
+    let bytes = read_limited(path).map_err(|m| (None, m))?;
+    decode_text(&bytes)
+        .map(str::to_string)
+        .map_err(|e| (e.pos, e.message))
+}
 
 /// Why a file could not be read as text or parsed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]

@@ -1,6 +1,11 @@
 //! YAML → [`Node`] with serde-saphyr, read the way Kubernetes reads manifests:
 //! multi-document, YAML 1.1 booleans, legacy octal numbers, merge keys, and
 //! budgets that stop alias bombs and runaway nesting before they expand.
+//!
+//! A key written twice in one mapping is an error (YAML requires unique keys and the
+//! Kubernetes API server rejects duplicate fields under strict validation), located at
+//! the second key; [`parse_lenient`] still returns the documents, the last value
+//! winning as it does where the API server only warns, so they can be judged.
 
 use super::{Entry, Node, ParseError, Pos, Value};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -18,11 +23,31 @@ const MAX_DEPTH: usize = 128;
 /// How every message about a limit ends.
 const NOT_SCANNED: &str = "; not scanned";
 
-/// Parses every document of a YAML stream. Empty documents become `Null` nodes.
+/// Parses every document of a YAML stream. Empty documents become `Null` nodes. A
+/// duplicate key is an error.
 pub fn parse(text: &str) -> Result<Vec<Node>, ParseError> {
-    let docs: Vec<YamlNode> = serde_saphyr::from_multiple_with_options(text, options())
-        .map_err(|e| to_parse_error(text, &e))?;
-    Ok(docs.into_iter().map(|d| d.0).collect())
+    let (docs, duplicates) = parse_lenient(text)?;
+    match duplicates.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(docs),
+    }
+}
+
+/// Parses every document of a YAML stream, reading a mapping with a duplicate key with
+/// its last value (the earlier one dropped). Returns the documents and one error per
+/// duplicate key, at the repeated key; fails only on errors that stop reading.
+pub fn parse_lenient(text: &str) -> Result<(Vec<Node>, Vec<ParseError>), ParseError> {
+    DUPLICATES.with(|d| d.borrow_mut().clear());
+    let docs: Result<Vec<YamlNode>, _> = serde_saphyr::from_multiple_with_options(text, options());
+    let duplicates = DUPLICATES.with(|d| std::mem::take(&mut *d.borrow_mut()));
+    let docs = docs.map_err(|e| to_parse_error(text, &e))?;
+    Ok((docs.into_iter().map(|d| d.0).collect(), duplicates))
+}
+
+thread_local! {
+    /// Duplicate keys met while deserializing on this thread (the visitor cannot
+    /// return them alongside its value).
+    static DUPLICATES: std::cell::RefCell<Vec<ParseError>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 fn options() -> serde_saphyr::Options {
@@ -31,6 +56,8 @@ fn options() -> serde_saphyr::Options {
     // Aliases in real manifests copy a few small blocks; a bomb replays millions.
     opts.alias_limits.max_total_replayed_events = 200_000;
     opts.legacy_octal_numbers = true;
+    // Repeated keys reach the visitor, which keeps the last and records the error.
+    opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
     opts.with_snippet = false;
     opts.emit_comments = false;
     opts
@@ -374,6 +401,18 @@ impl<'de> Visitor<'de> for ValueVisitor {
         while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
             let YamlNode(value) = map.next_value()?;
             let key_pos = Pos::new(key.referenced.line() as u32, key.referenced.column() as u32);
+            if let Some(i) = entries.iter().position(|e| e.key == key.value.0) {
+                DUPLICATES.with(|d| {
+                    d.borrow_mut().push(ParseError::at(
+                        key_pos,
+                        format!(
+                            "duplicate mapping key `{}` (Kubernetes rejects duplicate fields; the last one is judged)",
+                            key.value.0
+                        ),
+                    ))
+                });
+                entries.remove(i);
+            }
             entries.push(Entry {
                 key: key.value.0,
                 key_pos,
@@ -439,6 +478,22 @@ mod tests {
     fn crlf_lines_are_counted_once() {
         let n = one("a: 1\r\nb:\r\n  c: 2\r\n");
         assert_eq!(n.path(&["b", "c"]).unwrap().pos, Pos::new(3, 6));
+    }
+
+    #[test]
+    fn duplicate_keys_keep_the_last_value_and_are_reported() {
+        let text = "a: 1\nb:\n  c: 2\n  c: 3\nd: 4\n";
+        let (docs, dups) = parse_lenient(text).unwrap();
+        assert_eq!(docs[0].path(&["b", "c"]).unwrap().as_i64(), Some(3));
+        assert_eq!(docs[0].get("b").unwrap().entries().len(), 1);
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0].pos, Some(Pos::new(4, 3)));
+        assert!(dups[0].message.contains("`c`"), "{}", dups[0].message);
+        // Merge keys are not duplicates: an explicit key overrides the merged one.
+        let (_, dups) = parse_lenient("base: &b\n  x: 1\nc:\n  <<: *b\n  x: 2\n").unwrap();
+        assert!(dups.is_empty(), "{dups:?}");
+        // `parse` refuses the file.
+        assert!(parse(text).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! `statement` blocks (a `sid` already present is replaced), then
 //! `override_policy_documents` (same `sid` replaced, others appended).
 
+use super::provider_defaults;
 use crate::parse::hcl::value::{FileId, Val, V};
 use crate::parse::Pos;
 use std::collections::BTreeMap;
@@ -142,39 +143,54 @@ fn merge(into: &mut Vec<V>, new: Vec<V>) {
     }
 }
 
-/// A `statement` block → a policy statement, each key at its attribute's position.
+/// A `statement` block → a policy statement, each key at its attribute's position, as
+/// the provider renders it: null and empty arguments are left out (no `NotAction` for
+/// `not_actions = []`), an absent or null `effect` is the provider's default (`Allow`),
+/// an unknown one stays unknown.
 fn statement(block: &V, file: FileId) -> V {
     let Val::Map(b) = &block.val else {
         return block.clone();
     };
-    let mut st = BTreeMap::new();
-    let mut copy = |from: &str, to: &str| {
-        if let Some((p, v)) = b.get(from) {
-            if !matches!(v.val, Val::Null) {
-                st.insert(to.to_string(), (*p, v.clone()));
-            }
-        }
+    // Set and not empty: what the provider writes into the document.
+    let given = |key: &str| {
+        b.get(key).filter(|(_, v)| match &v.val {
+            Val::Null => false,
+            Val::List(items) => !items.is_empty(),
+            _ => true,
+        })
     };
-    copy("sid", "Sid");
-    copy("actions", "Action");
-    copy("not_actions", "NotAction");
-    copy("resources", "Resource");
-    copy("not_resources", "NotResource");
-    let effect = b
-        .get("effect")
-        .filter(|(_, v)| !matches!(v.val, Val::Null))
-        .map(|(p, v)| (*p, v.clone()))
-        .unwrap_or((block.pos, V::new(block.pos, file, Val::Str("Allow".into()))));
-    st.insert("Effect".to_string(), effect);
+    let mut st = BTreeMap::new();
+    for (from, to) in [
+        ("sid", "Sid"),
+        ("actions", "Action"),
+        ("not_actions", "NotAction"),
+        ("resources", "Resource"),
+        ("not_resources", "NotResource"),
+    ] {
+        if let Some((p, v)) = given(from) {
+            st.insert(to.to_string(), (*p, v.clone()));
+        }
+    }
+    let effect = given("effect").map(|(p, v)| (*p, v.clone())).or_else(|| {
+        let default = provider_defaults::text(
+            "data.aws_iam_policy_document",
+            "statement.effect",
+            &crate::parse::Node::new(block.pos, crate::parse::Value::Null),
+        )?;
+        Some((block.pos, V::new(block.pos, file, Val::Str(default))))
+    });
+    if let Some(effect) = effect {
+        st.insert("Effect".to_string(), effect);
+    }
     for (block_key, key) in [
         ("principals", "Principal"),
         ("not_principals", "NotPrincipal"),
     ] {
-        if let Some((p, list)) = b.get(block_key) {
+        if let Some((p, list)) = given(block_key) {
             st.insert(key.to_string(), (*p, principals(list, *p, file)));
         }
     }
-    if let Some((p, list)) = b.get("condition") {
+    if let Some((p, list)) = given("condition") {
         st.insert("Condition".to_string(), (*p, conditions(list, *p, file)));
     }
     V::new(block.pos, file, Val::Map(st))

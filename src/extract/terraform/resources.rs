@@ -3,6 +3,7 @@
 //! evaluated from HCL or read from a plan, and hands policies, container definitions
 //! and pod specs to the domain extractors (IAM, ECS, Kubernetes).
 
+use super::provider_defaults;
 use crate::extract::{ecs, iam, k8s};
 use crate::facts::{Facts, InstanceMetadata, Locs, PolicyKind, Tri};
 use crate::parse::{json, Entry, Node, Value};
@@ -44,8 +45,11 @@ pub fn handles(rtype: &str, data: bool) -> bool {
     ) || k8s_kind(rtype).is_some()
 }
 
-/// Extracts the facts of one resource instance.
+/// Extracts the facts of one resource instance. A null argument is an unset one (the
+/// provider's default applies, see [`provider_defaults`]): nulls are dropped first, at
+/// every depth, so no extractor mistakes one for a value or for unknown.
 pub fn extract(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    let values = &without_nulls(values);
     let a = ctx.address;
     match ctx.rtype {
         "aws_iam_policy_document" => policy(ctx, values.get("json"), a, None, facts),
@@ -203,7 +207,10 @@ fn task_definition(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         .get("family")
         .and_then(Node::scalar_text)
         .unwrap_or_else(|| ctx.address.to_string());
-    let w = ecs::workload(values, ctx.address.to_string(), family, ctx.file);
+    let mut w = ecs::workload(values, ctx.address.to_string(), family, ctx.file);
+    if values.get("network_mode").is_none() {
+        w.network_mode = provider_defaults::text(ctx.rtype, "network_mode", values);
+    }
     if let Some(defs) = values.get("container_definitions").and_then(document) {
         ecs::extract_containers(&defs, &ecs::volumes(values), &w, facts);
     }
@@ -249,23 +256,33 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
     let endpoint = text("http_endpoint");
     let tokens = text("http_tokens");
     let hop = text("http_put_response_hop_limit");
-    let known = |n: &Option<Node>| {
-        n.as_ref()
-            .is_none_or(|n| !n.is_unknown() && n.value != Value::Null)
-    };
+    let known = |n: &Option<Node>| n.as_ref().is_none_or(|n| !n.is_unknown());
     let endpoint_str = endpoint.as_ref().and_then(Node::scalar_text);
     let tokens_str = tokens.as_ref().and_then(Node::scalar_text);
-    let hop_limit = hop.as_ref().and_then(|h| {
+    let number = |h: &Node| {
         h.as_i64()
             .or_else(|| h.as_str().and_then(|s| s.trim().parse().ok()))
-    });
-    let disabled = endpoint_str.as_deref() == Some("disabled");
-    // Unset http_tokens means "optional" (IMDSv1 allowed) on every resource type.
+    };
+    let hop_limit = hop.as_ref().and_then(number);
+    // What the provider uses for an argument left unset.
+    let default =
+        |key: &str| provider_defaults::text(ctx.rtype, &format!("metadata_options.{key}"), values);
+    let effective = |written: &Option<Node>, text: &Option<String>, key: &str| match written {
+        Some(_) => text.clone(),
+        None => default(key),
+    };
+    let endpoint_eff = effective(&endpoint, &endpoint_str, "http_endpoint");
+    let tokens_eff = effective(&tokens, &tokens_str, "http_tokens");
+    let hop_eff = match &hop {
+        Some(_) => hop_limit,
+        None => default("http_put_response_hop_limit").and_then(|h| h.parse().ok()),
+    };
+    let disabled = endpoint_eff.as_deref() == Some("disabled");
     let imdsv1_allowed = if disabled {
         Tri::No
     } else if !known(&endpoint) || !known(&tokens) {
         Tri::Unknown
-    } else if tokens_str.as_deref() == Some("required") {
+    } else if tokens_eff.as_deref() == Some("required") {
         Tri::No
     } else {
         Tri::Yes
@@ -274,7 +291,7 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         Tri::No
     } else if !known(&hop) || !known(&endpoint) {
         Tri::Unknown
-    } else if hop_limit.is_some_and(|h| h > 1) {
+    } else if hop_eff.is_some_and(|h| h > 1) {
         Tri::Yes
     } else {
         Tri::No
@@ -294,6 +311,26 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         loc,
         locs,
     });
+}
+
+/// `node` without its null map entries, at every depth (list items stay).
+fn without_nulls(node: &Node) -> Node {
+    let value = match &node.value {
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .filter(|e| e.value.value != Value::Null)
+                .map(|e| Entry {
+                    key: e.key.clone(),
+                    key_pos: e.key_pos,
+                    value: without_nulls(&e.value),
+                })
+                .collect(),
+        ),
+        Value::Seq(items) => Value::Seq(items.iter().map(without_nulls).collect()),
+        other => other.clone(),
+    };
+    Node::new(node.pos, value)
 }
 
 /// Kubernetes provider resource types → (apiVersion, kind).

@@ -187,10 +187,7 @@ impl<'a> Evaluator<'a> {
                 let elements: Vec<&Element> = t.iter().collect();
                 // `"${x}"` is x itself, whatever its type.
                 if let [Element::Interpolation(i)] = elements.as_slice() {
-                    let mut v = self.eval(&i.expr)?;
-                    v.pos = pos;
-                    v.file = self.file;
-                    return Ok(v);
+                    return Ok(self.eval(&i.expr)?.used_at(pos, self.file));
                 }
                 match self.render(elements.into_iter(), pos)? {
                     Some(s) => self.v(pos, Val::Str(s)),
@@ -238,14 +235,14 @@ impl<'a> Evaluator<'a> {
                     }
                     _ => (self.eval(&t.expr)?, &ops[..]),
                 };
-                let mut v = self.traverse(base, rest, pos)?;
+                let v = self.traverse(base, rest, pos)?;
                 // What the traversal reaches may come from another file (`each.value`
                 // over a collection defined elsewhere): it is reported here.
                 if v.file != self.file {
-                    v.pos = pos;
-                    v.file = self.file;
+                    v.used_at(pos, self.file)
+                } else {
+                    v
                 }
-                v
             }
             Expression::UnaryOp(op) => {
                 let v = self.eval(&op.expr)?;
@@ -287,8 +284,7 @@ impl<'a> Evaluator<'a> {
             let mut v = v.clone();
             // `each.value` from a collection in another file is reported here.
             if v.file != self.file {
-                v.pos = pos;
-                v.file = self.file;
+                v = v.used_at(pos, self.file);
             }
             return Ok((v, 0));
         }
@@ -297,8 +293,7 @@ impl<'a> Evaluator<'a> {
                 // The value is used here: a value from another file is reported here
                 // (what it holds keeps its own file, and falls back to this place).
                 if v.file != self.file {
-                    v.pos = pos;
-                    v.file = self.file;
+                    v = v.used_at(pos, self.file);
                 }
                 Ok((v, used))
             }
@@ -391,6 +386,9 @@ impl<'a> Evaluator<'a> {
 
     /// The (key, value) pairs a `for` iterates: list indexes or map keys in order.
     fn pairs(&self, collection: V, pos: Pos) -> Result<Option<Vec<(V, V)>>, EvalError> {
+        if collection.partial {
+            return Ok(None);
+        }
         Ok(Some(match collection.val {
             Val::Unknown => return Ok(None),
             Val::List(items) => items
@@ -421,6 +419,8 @@ impl<'a> Evaluator<'a> {
         let mut list = Vec::new();
         let mut map: BTreeMap<String, (Pos, V)> = BTreeMap::new();
         let mut unknown = false;
+        // Keys of a map whose `if` is unknown: present with an unknown value, or absent.
+        let mut maybe: Vec<(String, Pos)> = Vec::new();
         for (key, value) in pairs {
             self.spend(pos)?;
             let bound = match &key_var {
@@ -434,7 +434,7 @@ impl<'a> Evaluator<'a> {
                     1
                 }
             };
-            let result = self.for_item(f, pos, &mut list, &mut map, &mut unknown);
+            let result = self.for_item(f, pos, &mut list, &mut map, &mut maybe, &mut unknown);
             for _ in 0..bound {
                 self.unbind();
             }
@@ -444,7 +444,16 @@ impl<'a> Evaluator<'a> {
             return Ok(self.v(pos, Val::Unknown));
         }
         Ok(match f.key_expr {
-            Some(_) => self.v(pos, Val::Map(map)),
+            Some(_) => {
+                let partial = !maybe.is_empty();
+                for (name, kpos) in maybe {
+                    map.entry(name)
+                        .or_insert_with(|| (kpos, self.v(kpos, Val::Unknown)));
+                }
+                let mut v = self.v(pos, Val::Map(map));
+                v.partial = partial;
+                v
+            }
             None => self.v(pos, Val::List(list)),
         })
     }
@@ -455,14 +464,30 @@ impl<'a> Evaluator<'a> {
         pos: Pos,
         list: &mut Vec<V>,
         map: &mut BTreeMap<String, (Pos, V)>,
+        maybe: &mut Vec<(String, Pos)>,
         unknown: &mut bool,
     ) -> Result<(), EvalError> {
         if let Some(cond) = &f.cond {
             match self.eval(&cond.expr)?.val {
                 Val::Bool(true) => {}
                 Val::Bool(false) => return Ok(()),
+                // Terraform makes the whole result unknown. For a map with a known key
+                // (not grouped), only that key is in doubt: it is kept, unknown, and
+                // the map's key set is marked unknown (`V::partial`), so the entries
+                // whose `if` is known can still be read. A list's indexes would shift:
+                // unknown as a whole.
                 Val::Unknown => {
-                    *unknown = true;
+                    let key = match (&f.key_expr, f.grouping) {
+                        (Some(k), false) => {
+                            let key = self.eval(k)?;
+                            self.to_text(&key)?.map(|name| (name, key.pos))
+                        }
+                        _ => None,
+                    };
+                    match key {
+                        Some(k) => maybe.push(k),
+                        None => *unknown = true,
+                    }
                     return Ok(());
                 }
                 _ => return Err(self.error(pos, "`if` clause is not a bool")),
@@ -722,12 +747,9 @@ impl<'a> Evaluator<'a> {
         }
         let rendered = inner.render(template.iter(), Pos::new(1, 1))?;
         Ok(match rendered {
-            Some(s) => {
-                let mut v = inner.heredoc_value(s, Pos::new(1, 1), Pos::new(1, 1));
-                v.pos = pos;
-                v.file = self.file;
-                v
-            }
+            Some(s) => inner
+                .heredoc_value(s, Pos::new(1, 1), Pos::new(1, 1))
+                .used_at(pos, self.file),
             None => self.v(pos, Val::Unknown),
         })
     }
@@ -913,6 +935,43 @@ pub(crate) mod tests {
         assert_eq!(l[0].val, Val::Num(1.0));
         assert_eq!(val("var.missing[*].id"), Val::Unknown);
         assert_eq!(val("[for x in var.missing : x]"), Val::Unknown);
+    }
+
+    #[test]
+    fn a_map_for_with_an_unknown_if_keeps_what_is_known() {
+        // `k => v if v != null` with one unknown value: that key is in doubt (absent or
+        // unknown), the others are known, and the map's key set is unknown.
+        let v = eval_str("{for k, v in {a = var.missing, b = 1, c = null} : k => v if v != null}")
+            .unwrap();
+        assert!(v.partial);
+        let Val::Map(m) = &v.val else { panic!("{v:?}") };
+        assert_eq!(m["a"].1.val, Val::Unknown);
+        assert_eq!(m["b"].1.val, Val::Num(1.0));
+        assert!(!m.contains_key("c"));
+        let partial = "{for k, v in {a = var.missing, b = 1} : k => v if v != null}";
+        assert_eq!(val(&format!("length({partial})")), Val::Unknown);
+        assert_eq!(val(&format!("keys({partial})")), Val::Unknown);
+        assert_eq!(val(&format!("[for k, v in {partial} : k]")), Val::Unknown);
+        assert_eq!(val(&format!("{partial} == {{b = 1}}")), Val::Unknown);
+        assert_eq!(val(&format!("{partial}.b")), Val::Num(1.0));
+        assert!(
+            eval_str(&format!("merge({partial}, {{d = 2}})"))
+                .unwrap()
+                .partial
+        );
+        // A list, an unknown key, a grouping: unknown as a whole, as in Terraform.
+        assert_eq!(
+            val("[for v in [var.missing, 1] : v if v != null]"),
+            Val::Unknown
+        );
+        assert_eq!(
+            val("{for v in [var.missing] : v => v if v != null}"),
+            Val::Unknown
+        );
+        assert_eq!(
+            val("{for k, v in {a = var.missing} : k => v... if v != null}"),
+            Val::Unknown
+        );
     }
 
     #[test]

@@ -37,6 +37,16 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
     if !structural && args.iter().any(|a| matches!(a.val, Val::Unknown)) {
         return Ok(V::new(pos, file, Val::Unknown));
     }
+    // A map whose key set is unknown (`V::partial`): so is what depends on it.
+    let partial = args.iter().any(|a| a.partial);
+    if partial && matches!(name, "length" | "keys" | "values") {
+        return Ok(V::new(pos, file, Val::Unknown));
+    }
+    if name == "merge" {
+        let mut out = V::new(pos, file, merge(args)?);
+        out.partial = partial;
+        return Ok(out);
+    }
     let val = match name {
         "jsonencode" => return Ok(jsonencode(&args_n(args, 1)?[0], pos, file)),
         "yamlencode" => {
@@ -49,7 +59,6 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
             let node = crate::parse::json::parse(text).map_err(|e| e.message)?;
             return Ok(relocated(V::from_node(&node, file, 0), pos, file));
         }
-        "merge" => merge(args)?,
         "concat" => {
             let mut out = Vec::new();
             for a in args {
@@ -196,6 +205,34 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
         ),
         "startswith" => Val::Bool(str_arg(args, 0)?.starts_with(str_arg(args, 1)?)),
         "endswith" => Val::Bool(str_arg(args, 0)?.ends_with(str_arg(args, 1)?)),
+        // `anytrue`/`alltrue`: a known element can decide; otherwise an unknown one
+        // leaves the answer unknown.
+        "anytrue" | "alltrue" => {
+            let Some(items) = list_arg(args, 0)? else {
+                return Ok(V::new(pos, file, Val::Unknown));
+            };
+            let decisive = name == "anytrue";
+            let mut unknown = false;
+            for i in items {
+                let b = match &i.val {
+                    Val::Bool(b) => *b,
+                    Val::Str(s) if s == "true" || s == "false" => s == "true",
+                    Val::Unknown => {
+                        unknown = true;
+                        continue;
+                    }
+                    _ => return Err(format!("a {} is not a bool", i.type_name())),
+                };
+                if b == decisive {
+                    return Ok(V::new(pos, file, Val::Bool(decisive)));
+                }
+            }
+            if unknown {
+                Val::Unknown
+            } else {
+                Val::Bool(!decisive)
+            }
+        }
         "contains" => {
             let Some(items) = list_arg(args, 0)? else {
                 return Ok(V::new(pos, file, Val::Unknown));
@@ -422,6 +459,7 @@ fn equal(a: &V, b: &V) -> Option<bool> {
             }
             all
         }
+        (Val::Map(_), Val::Map(_)) if a.partial || b.partial => None,
         (Val::Map(x), Val::Map(y)) => {
             if x.len() != y.len() || x.keys().ne(y.keys()) {
                 return Some(false);
@@ -694,6 +732,14 @@ mod tests {
         assert_eq!(val("length(\"héllo\")"), Val::Num(5.0));
         assert_eq!(val("contains([\"a\"], \"a\")"), Val::Bool(true));
         assert_eq!(val("one([])"), Val::Null);
+        assert_eq!(val("anytrue([false, true])"), Val::Bool(true));
+        assert_eq!(val("anytrue([])"), Val::Bool(false));
+        assert_eq!(val("anytrue([false, var.missing])"), Val::Unknown);
+        assert_eq!(val("anytrue([var.missing, true])"), Val::Bool(true));
+        assert_eq!(val("alltrue([])"), Val::Bool(true));
+        assert_eq!(val("alltrue([true, \"true\"])"), Val::Bool(true));
+        assert_eq!(val("alltrue([var.missing, false])"), Val::Bool(false));
+        assert_eq!(val("alltrue([true, var.missing])"), Val::Unknown);
         let Val::Map(m) = val("zipmap([\"a\", \"b\"], [1, 2])") else {
             panic!()
         };

@@ -18,6 +18,11 @@ pub struct V {
     /// An object whose other attributes are known only after apply (a resource, a data
     /// source): reading an attribute it does not have gives unknown, not an error.
     pub open: bool,
+    /// A map some of whose keys may be absent: a `{for … : k => v if cond}` whose `if`
+    /// is unknown for them. Those keys hold unknown values (absent or a value: unknown
+    /// either way), so what it holds can still be read; its key set is unknown, so its
+    /// length, keys, values and iteration are.
+    pub partial: bool,
 }
 
 /// A Terraform value. Objects and maps are one kind, lists, tuples and sets another: the
@@ -54,7 +59,24 @@ impl V {
             file,
             val,
             open: false,
+            partial: false,
         }
+    }
+
+    /// The value as used at `pos` in `file`. A value written in another file is reported
+    /// where it is used, and so are the keys of a map written there (their positions
+    /// belong to that file); what the value holds keeps its own file.
+    pub fn used_at(mut self, pos: Pos, file: FileId) -> V {
+        if self.file != file {
+            if let Val::Map(m) = &mut self.val {
+                for (kpos, _) in m.values_mut() {
+                    *kpos = pos;
+                }
+            }
+            self.file = file;
+        }
+        self.pos = pos;
+        self
     }
 
     /// Whether the value, or anything inside it, is unknown.
@@ -181,6 +203,23 @@ mod tests {
         let node = list.to_node(1, Pos::new(1, 1));
         assert_eq!(node.pos, Pos::new(1, 1));
         assert_eq!(node.items()[0].pos, Pos::new(9, 9));
+    }
+
+    #[test]
+    fn a_map_used_in_another_file_has_its_keys_there() {
+        let inner = V::new(Pos::new(9, 9), 1, Val::Str("x".into()));
+        let map = V::new(
+            Pos::new(8, 1),
+            1,
+            Val::Map(BTreeMap::from([("k".to_string(), (Pos::new(9, 3), inner))])),
+        );
+        let used = map.clone().used_at(Pos::new(2, 5), 0);
+        let node = used.to_node(0, Pos::new(1, 1));
+        assert_eq!(node.pos, Pos::new(2, 5));
+        assert_eq!(node.entries()[0].key_pos, Pos::new(2, 5));
+        // Used in its own file, a map keeps its key positions.
+        let same = map.used_at(Pos::new(3, 1), 1).to_node(1, Pos::new(1, 1));
+        assert_eq!(same.entries()[0].key_pos, Pos::new(9, 3));
     }
 
     #[test]
