@@ -1294,14 +1294,20 @@ resource "aws_iam_policy" "nested" {
         .findings
         .iter()
         .all(|f| f.confidence == breakout::engine::Confidence::Low));
-    // range(1e9) is refused (unknown); 25 million iterations exhaust the budget, a clear
-    // error at the `for` (the errors that follow are `budget_exhaustion_is_contained`).
-    assert!(!report.errors.is_empty());
+    // range(1e9) is refused, a located error at the call (its value unknown); 25
+    // million iterations exhaust the budget, a clear error at the `for` (the errors
+    // that follow are `budget_exhaustion_is_contained`).
+    assert!(report.errors.len() >= 2, "{:?}", report.errors);
     let e = &report.errors[0];
     assert_eq!(rel(&e.file, dir.path()), "main.tf");
+    assert_eq!(e.line, Some(line_of(main, "huge   = ")));
+    assert!(e.message.contains("range of 1000000000 elements"), "{e:?}");
+    let e = &report.errors[1];
     assert!(e.message.contains("budget"), "{e:?}");
     assert_eq!(e.line, Some(line_of(main, "nested = ")));
-    assert!(report.errors.iter().all(|e| e.message.contains("budget")));
+    assert!(report.errors[1..]
+        .iter()
+        .all(|e| e.message.contains("budget")));
 }
 
 /// Once one local exhausts the module's evaluation budget, every expression evaluated

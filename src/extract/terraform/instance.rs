@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// References resolved inside one another deeper than this are refused. Real
+/// configurations chain a few dozen; each level costs stack.
+pub(super) const MAX_REFERENCE_DEPTH: usize = 200;
+
 /// What all instances of one scan share.
 pub(super) struct Shared<'a> {
     pub(super) arena: &'a Arena,
@@ -30,6 +34,10 @@ pub(super) struct Shared<'a> {
     pub(super) budget: Cell<u64>,
     /// Module instances created so far.
     pub(super) module_instances: Cell<usize>,
+    /// How many references are being resolved inside one another right now
+    /// (`local.a` → `local.b` → …): bounded, so a crafted chain of thousands of locals
+    /// is a located error rather than a stack overflow.
+    pub(super) reference_depth: Cell<usize>,
     /// Policy documents reported as data sources, by where their document starts.
     pub(super) rendered: RefCell<Vec<(FileId, Pos)>>,
     pub(super) errors: RefCell<Vec<FileError>>,
@@ -240,10 +248,24 @@ impl<'m> Instance<'m> {
                 }),
             };
         }
+        let depth = self.shared.reference_depth.get();
+        if depth >= MAX_REFERENCE_DEPTH {
+            return Err(EvalError {
+                pos,
+                file: 0,
+                message: format!(
+                    "{} is reached through more than {MAX_REFERENCE_DEPTH} references in a chain; values here are unknown",
+                    self.prefixed(key)
+                ),
+                fatal: true,
+            });
+        }
         self.cache
             .borrow_mut()
             .insert(key.to_string(), Slot::InProgress);
+        self.shared.reference_depth.set(depth + 1);
         let v = compute();
+        self.shared.reference_depth.set(depth);
         self.cache
             .borrow_mut()
             .insert(key.to_string(), Slot::Done(v.clone()));

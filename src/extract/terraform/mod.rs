@@ -141,6 +141,7 @@ fn evaluate(
         root_dir: arena.modules[root_index].dir.clone(),
         budget: Cell::new(CONFIG_BUDGET),
         module_instances: Cell::new(0),
+        reference_depth: Cell::new(0),
         rendered: RefCell::new(Vec::new()),
         errors: RefCell::new(Vec::new()),
         extra_files: RefCell::new(Vec::new()),
