@@ -261,6 +261,11 @@ impl<'m> Instance<'m> {
         // count/for_each at every level multiply: a bound on all instances of a scan.
         let made = self.shared.module_instances.get();
         if made >= MAX_MODULE_INSTANCES {
+            let refused = self.shared.refused_instances.get();
+            self.shared.refused_instances.set(refused + 1);
+            if refused > 0 {
+                return None;
+            }
             return refuse(format!(
                 "{address}: more than {MAX_MODULE_INSTANCES} module instances in this configuration; not expanded"
             ));

@@ -38,6 +38,9 @@ pub(super) struct Shared<'a> {
     /// (`local.a` → `local.b` → …): bounded, so a crafted chain of thousands of locals
     /// is a located error rather than a stack overflow.
     pub(super) reference_depth: Cell<usize>,
+    /// Module instances not expanded because the configuration reached
+    /// `MAX_MODULE_INSTANCES`: the first is reported, the rest counted.
+    pub(super) refused_instances: Cell<usize>,
     /// Policy documents reported as data sources, by where their document starts.
     pub(super) rendered: RefCell<Vec<(FileId, Pos)>>,
     pub(super) errors: RefCell<Vec<FileError>>,
