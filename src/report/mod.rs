@@ -1,11 +1,16 @@
 //! Reports: one module per output format, each a pure function of the [`Report`].
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod table;
 
 use crate::engine::Severity;
 use crate::Report;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -14,8 +19,28 @@ pub enum Format {
     Table,
     /// The versioned JSON report (`docs/json-report.md`).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps, IDEs).
+    Sarif,
+    /// JUnit XML, for test dashboards: one test suite per file.
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the changed lines.
+    Github,
     /// The facts policies select from (`docs/facts.md`), for writing policies.
     Facts,
+}
+
+impl Format {
+    /// The name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Facts => "facts",
+        }
+    }
 }
 
 /// How a report is laid out for its reader.
@@ -36,11 +61,26 @@ impl Default for Style {
     }
 }
 
+/// Everything a format may need besides the report.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Layout for people.
+    pub style: Style,
+    /// List suppressed findings in the table too.
+    pub show_suppressed: bool,
+    /// The folder relative file paths are relative to (the working folder): SARIF
+    /// gives it as `originalUriBaseIds.SRCROOT`.
+    pub source_root: Option<PathBuf>,
+}
+
 /// Renders `report` in `format`.
-pub fn render(report: &Report, format: Format, style: Style) -> String {
+pub fn render(report: &Report, format: Format, options: &Options) -> String {
     match format {
-        Format::Table => table::render(report, style),
+        Format::Table => table::render(report, options.style, options.show_suppressed),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report, options.source_root.as_deref()),
+        Format::Junit => junit::render(report),
+        Format::Github => github::render(report),
         Format::Facts => {
             let mut out = serde_json::to_string_pretty(&report.facts)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
@@ -50,7 +90,33 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     }
 }
 
-/// Findings per severity, most severe first, zero counts included.
+/// Text from scanned files made safe for a terminal: control characters (other than
+/// tab and line feed) and bidirectional overrides are written as `\u{…}` escapes, so a
+/// file cannot move the cursor, change colours or reorder what is shown.
+pub fn terminal_safe(text: &str) -> Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || ('\u{202a}'..='\u{202e}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| {
+                if unsafe_char(c) {
+                    format!("\\u{{{:x}}}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Active (not suppressed) findings per severity, most severe first, zero counts
+/// included.
 pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     [
         Severity::Critical,
@@ -62,17 +128,40 @@ pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     .map(|s| {
         (
             s,
-            report.findings.iter().filter(|f| f.severity == s).count(),
+            report
+                .findings
+                .iter()
+                .filter(|f| f.is_active() && f.severity == s)
+                .count(),
         )
     })
     .collect()
 }
 
-/// Findings per rule id.
+/// Active (not suppressed) findings per rule id.
 pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
     let mut out = BTreeMap::new();
-    for f in &report.findings {
+    for f in report.findings.iter().filter(|f| f.is_active()) {
         *out.entry(f.rule_id.as_str()).or_insert(0) += 1;
     }
     out
+}
+
+/// How many findings are suppressed.
+pub fn suppressed_count(report: &Report) -> usize {
+    report.findings.iter().filter(|f| !f.is_active()).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_for_terminals() {
+        assert_eq!(terminal_safe("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            terminal_safe("red\u{1b}[31m\rbell\u{7}\u{202e}"),
+            "red\\u{1b}[31m\\u{d}bell\\u{7}\\u{202e}"
+        );
+    }
 }
