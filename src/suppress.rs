@@ -558,23 +558,32 @@ pub struct StaleSuppression {
     pub problem: String,
 }
 
-impl std::fmt::Display for StaleSuppression {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl StaleSuppression {
+    /// What is wrong, without the location: `breakout:ignore BRK601: matched no finding`.
+    pub fn describe(&self) -> String {
         let what = match self.kind {
             SuppressionKind::Inline => MARKER,
             SuppressionKind::Annotation => crate::extract::k8s::IGNORE_ANNOTATION,
             SuppressionKind::Config => "ignore entry",
             SuppressionKind::Baseline => "baseline",
         };
-        let rule = if self.rule.is_empty() {
-            String::new()
+        if self.rule.is_empty() {
+            format!("{what}: {}", self.problem)
         } else {
-            format!(" {}", self.rule)
-        };
+            format!("{what} {}: {}", self.rule, self.problem)
+        }
+    }
+}
+
+impl std::fmt::Display for StaleSuppression {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{}:{}:{}: {what}{rule}: {}",
-            self.file, self.line, self.column, self.problem
+            "{}:{}:{}: {}",
+            self.file,
+            self.line,
+            self.column,
+            self.describe()
         )
     }
 }

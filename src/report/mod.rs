@@ -80,13 +80,33 @@ pub fn render(report: &Report, format: Format, options: &Options) -> String {
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report, options.source_root.as_deref()),
         Format::Junit => junit::render(report),
-        Format::Github => github::render(report),
+        Format::Github => github::render(report, options.source_root.as_deref()),
         Format::Facts => {
             let mut out = serde_json::to_string_pretty(&report.facts)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
             out.push('\n');
             out
         }
+    }
+}
+
+/// A finding's file as CI services want it: relative to `root` when it is under it,
+/// without a leading `./`.
+pub fn relative_path(file: &str, root: Option<&std::path::Path>) -> String {
+    let path = std::path::Path::new(file);
+    let path = match root {
+        Some(r) if path.is_absolute() => path.strip_prefix(r).unwrap_or(path),
+        _ => path,
+    };
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if path.is_absolute() {
+        path.display().to_string()
+    } else {
+        parts.join("/")
     }
 }
 
