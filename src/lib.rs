@@ -45,6 +45,8 @@ pub struct ScanOptions {
     /// Files not to scan: globs (`exclude` in the configuration file) over paths
     /// relative to a folder.
     pub exclude: Option<Exclude>,
+    /// The configuration file in use: never scanned as an input.
+    pub config_file: Option<PathBuf>,
     /// Ignore entries, baseline and `--require-reason` for the suppress stage.
     pub suppress: suppress::Settings,
     /// Told how many files are done, out of how many, as the scan goes.
@@ -178,6 +180,10 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let mut found = discover::discover(&opts.paths);
     // The configuration file is never an input; `exclude` globs keep files out, except
     // those named on the command line.
+    let config_file = opts
+        .config_file
+        .as_ref()
+        .and_then(|p| p.canonicalize().ok());
     found.files.retain(|c| {
         let name = c
             .path
@@ -185,8 +191,9 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
             .and_then(|n| n.to_str())
             .unwrap_or_default();
         let named = opts.paths.contains(&c.path);
-        !(name == ".breakout.yaml" || name == ".breakout.yml")
-            && (named || !opts.exclude.as_ref().is_some_and(|e| e.excludes(&c.path)))
+        let is_config = config::FILE_NAMES.contains(&name)
+            || config_file.is_some() && c.path.canonicalize().ok() == config_file;
+        !is_config && (named || !opts.exclude.as_ref().is_some_and(|e| e.excludes(&c.path)))
     });
     let total = found.files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);

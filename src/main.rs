@@ -306,6 +306,7 @@ fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode
                 .collect(),
         },
         exclude: config.exclude.clone(),
+        config_file: (!config.file.is_empty()).then(|| PathBuf::from(&config.file)),
         suppress: breakout::suppress::Settings {
             ignore: config.ignore.clone(),
             baseline,

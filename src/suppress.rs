@@ -103,7 +103,7 @@ impl Notes {
                 // `breakout:ignored`, `breakout:ignore=…`: not ours, but say so.
                 notes.malformed.push((
                     c.pos,
-                    format!("`{MARKER}` must be followed by a space and rule IDs"),
+                    "must be followed by a space and rule IDs".to_string(),
                 ));
                 continue;
             }
@@ -123,9 +123,7 @@ impl Notes {
                     pos: c.pos,
                     target,
                 }),
-                None => notes
-                    .malformed
-                    .push((c.pos, format!("`{MARKER}` names no rule"))),
+                None => notes.malformed.push((c.pos, "names no rule".to_string())),
             }
         }
         if syntax == Syntax::Hcl {
