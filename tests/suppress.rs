@@ -239,6 +239,14 @@ fn adopted_repo() -> Repo {
         "Action   = \"dynamodb:*\"",
         "/* breakout:ignore BRK101 orders-api owns the whole orders table */",
     );
+    // The annotation in Terraform's kubernetes provider.
+    let text = repo.read("terraform/kubernetes.tf").replacen(
+        "    labels = {\n      app = \"image-builder\"\n    }\n  }\n",
+        "    labels = {\n      app = \"image-builder\"\n    }\n    annotations = {\n      \"breakout.dev/ignore\" = \"BRK604=the builder needs setuid, BRK401\"\n    }\n  }\n",
+        1,
+    );
+    assert!(text.contains("breakout.dev/ignore"));
+    repo.write("terraform/kubernetes.tf", &text);
     // JSON has no comments: the configuration file.
     repo.write(
         ".breakout.yaml",
@@ -395,6 +403,24 @@ fn suppressions_in_every_input_kind() {
         at(iam_tf, "dynamodb:*"),
     );
 
+    let k8s_tf = "./terraform/kubernetes.tf";
+    let annotation_tf = at(k8s_tf, "breakout.dev/ignore");
+    assert_suppressed(
+        &suppression(&report, k8s_tf, "BRK604", None),
+        "annotation",
+        Some("the builder needs setuid"),
+        k8s_tf,
+        annotation_tf,
+    );
+    assert_suppressed(
+        &suppression(&report, k8s_tf, "BRK401", None),
+        "annotation",
+        None,
+        k8s_tf,
+        annotation_tf,
+    );
+    assert!(suppression(&report, k8s_tf, "BRK201", None).is_null());
+
     // JSON inputs through the configuration file.
     assert_suppressed(
         &suppression(&report, "./iam/orders-api-policy.json", "BRK102", None),
@@ -483,8 +509,8 @@ fn suppressions_in_every_input_kind() {
         .map(|v| v.as_u64().unwrap())
         .sum();
     assert_eq!(by_severity, total - suppressed);
-    // 4 in k8s/, 3 in compose/, 1 in docker/, 4 in terraform/, 2 by the config file.
-    assert_eq!(suppressed, 14);
+    // 4 in k8s/, 3 in compose/, 1 in docker/, 6 in terraform/, 2 by the config file.
+    assert_eq!(suppressed, 16);
 }
 
 #[test]
