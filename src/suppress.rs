@@ -83,6 +83,11 @@ pub struct Notes {
 impl Notes {
     /// Reads the ignore comments (and, for HCL, the block headers) of `text`.
     pub fn read(text: &str, syntax: Syntax) -> Notes {
+        // Most files have no ignore comment: skip the comment scan (a second pass of
+        // the YAML scanner) for them.
+        if !text.contains(MARKER) {
+            return Notes::default();
+        }
         let comments = match syntax {
             Syntax::Yaml => yaml_comments(text),
             Syntax::Hcl => hcl_comments(text),
