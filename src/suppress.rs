@@ -676,7 +676,18 @@ pub fn apply(
         }
     }
     for a in &facts.ignore_annotations {
-        for (rule, reason) in parse_annotation(&a.value) {
+        let entries = parse_annotation(&a.value);
+        if entries.is_empty() {
+            out.stale.push(StaleSuppression {
+                kind: SuppressionKind::Annotation,
+                file: a.file.clone(),
+                line: a.loc.line,
+                column: a.loc.column,
+                rule: String::new(),
+                problem: "names no rule".into(),
+            });
+        }
+        for (rule, reason) in entries {
             candidates.push(Candidate {
                 kind: SuppressionKind::Annotation,
                 id: resolve(&rule),
@@ -688,16 +699,6 @@ pub fn apply(
                     resource: a.resource.clone(),
                 },
                 used: false,
-            });
-        }
-        if parse_annotation(&a.value).is_empty() {
-            out.stale.push(StaleSuppression {
-                kind: SuppressionKind::Annotation,
-                file: a.file.clone(),
-                line: a.loc.line,
-                column: a.loc.column,
-                rule: String::new(),
-                problem: "names no rule".into(),
             });
         }
     }
