@@ -375,7 +375,7 @@ fn fingerprints_survive_unrelated_edits() {
 fn output_file_gets_the_report_and_stdout_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
     let target = "samples/k8s/vulnerable";
-    for format in ["json", "table"] {
+    for format in ["json", "table", "sarif", "junit", "github"] {
         let path = dir.path().join(format!("report.{format}"));
         let run = breakout(&[
             "scan",
@@ -1035,7 +1035,7 @@ fn missing_policies_folder_is_an_error() {
 
 #[test]
 fn output_is_byte_for_byte_deterministic() {
-    for format in ["json", "table"] {
+    for format in ["json", "table", "sarif", "junit", "github"] {
         let first = breakout(&["scan", "samples", "--format", format]);
         first.assert_code(1);
         assert!(first.stdout.len() > 5000, "{format}");
