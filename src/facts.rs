@@ -38,6 +38,23 @@ pub struct Facts {
     /// `images`.
     #[serde(skip)]
     pub build_stages: Vec<BuildStage>,
+    /// `breakout.dev/ignore` annotations, for the suppress stage (not a fact policies
+    /// select from, so not in the fact document).
+    #[serde(skip)]
+    pub ignore_annotations: Vec<IgnoreAnnotation>,
+}
+
+/// A `breakout.dev/ignore` annotation on a Kubernetes object or its pod template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoreAnnotation {
+    /// The workload it is on, as findings name it, e.g. `Deployment shop/api`.
+    pub resource: String,
+    /// The annotation's value as written, e.g. `BRK401,BRK302=reason`.
+    pub value: String,
+    /// File the object is in.
+    pub file: String,
+    /// Position of the annotation's value.
+    pub loc: Pos,
 }
 
 impl Facts {
@@ -51,6 +68,7 @@ impl Facts {
         self.instances.extend(other.instances);
         self.network_policies.extend(other.network_policies);
         self.build_stages.extend(other.build_stages);
+        self.ignore_annotations.extend(other.ignore_annotations);
     }
 }
 

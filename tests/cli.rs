@@ -5,73 +5,18 @@
 //! Every test runs the built binary from the crate root, so sample paths read as users
 //! write them (`samples/k8s/...`).
 
+mod common;
+
+use common::{command, finish, Run, BIN, ROOT};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_breakout");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Fires BRK301 (high) at 36:9, BRK401 (low) and BRK604 (medium) at 39:11.
 const ORDERS: &str = "samples/k8s/vulnerable/orders-api.yaml";
 const ORDERS_POLICY: &str = "samples/iam/vulnerable/orders-api-policy.json";
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not a JSON report ({e})\nstdout:\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    /// The rule IDs that fired.
-    fn rules(&self) -> BTreeSet<String> {
-        findings(&self.json())
-            .into_iter()
-            .map(|(_, rule, _, _)| rule)
-            .collect()
-    }
-
-    fn assert_code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit code\nstderr:\n{}\nstdout:\n{}",
-            self.stderr,
-            self.stdout
-        );
-        assert!(!self.stderr.contains("panicked"), "panic:\n{}", self.stderr);
-        self
-    }
-}
-
-fn command(dir: &Path, args: &[&str]) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(BIN);
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .env_remove("RAYON_NUM_THREADS")
-        .timeout(Duration::from_secs(300));
-    cmd
-}
-
-fn finish(cmd: &mut assert_cmd::Command) -> Run {
-    let out = cmd.output().expect("breakout runs");
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
 
 /// Runs breakout from the crate root.
 fn breakout(args: &[&str]) -> Run {
@@ -430,7 +375,7 @@ fn fingerprints_survive_unrelated_edits() {
 fn output_file_gets_the_report_and_stdout_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
     let target = "samples/k8s/vulnerable";
-    for format in ["json", "table"] {
+    for format in ["json", "table", "sarif", "junit", "github"] {
         let path = dir.path().join(format!("report.{format}"));
         let run = breakout(&[
             "scan",
@@ -1094,7 +1039,7 @@ fn missing_policies_folder_is_an_error() {
 
 #[test]
 fn output_is_byte_for_byte_deterministic() {
-    for format in ["json", "table"] {
+    for format in ["json", "table", "sarif", "junit", "github"] {
         let first = breakout(&["scan", "samples", "--format", format]);
         first.assert_code(1);
         assert!(first.stdout.len() > 5000, "{format}");

@@ -123,14 +123,18 @@ fn finding(
         (Confidence::High, _) => render(&policy.message, &lookup),
     };
     let resource = lookup("resource").unwrap_or_default();
+    // The key path inside the resource: the container, the volume, the IAM statement
+    // or attached policy, and the field the rule points at. Never a line number.
     let subject = [
         lookup("container").or_else(|| lookup("name")),
         lookup("volume"),
+        lookup("statement"),
+        lookup("policy_arn"),
         policy.at.first().cloned(),
     ];
     let fingerprint = fingerprint(&[
         &policy.id,
-        &location.file,
+        &fingerprint_path(&location.file),
         &resource,
         &subject
             .iter()
@@ -160,6 +164,7 @@ fn finding(
         confidence,
         fingerprint,
         related_locations,
+        suppression: None,
     })
 }
 
@@ -207,6 +212,19 @@ fn render(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
         }
     }
     out.push_str(rest);
+    out
+}
+
+/// The file path as fingerprints see it: `./a/./b` and `a/b` are the same file.
+fn fingerprint_path(file: &str) -> String {
+    let mut rest = file;
+    while let Some(r) = rest.strip_prefix("./") {
+        rest = r.trim_start_matches('/');
+    }
+    let mut out = rest.replace("/./", "/");
+    while out.contains("/./") {
+        out = out.replace("/./", "/");
+    }
     out
 }
 
@@ -306,6 +324,26 @@ mod tests {
         let f = evaluate(&[p], &doc()).unwrap();
         assert_eq!(f[0].location.line, 20);
         assert_eq!(f[0].message, "a mounts v {missing}");
+    }
+
+    #[test]
+    fn fingerprint_paths_ignore_dot_segments() {
+        assert_eq!(fingerprint_path("./k8s/./a.yaml"), "k8s/a.yaml");
+        assert_eq!(fingerprint_path(".//k8s/a.yaml"), "k8s/a.yaml");
+        assert_eq!(fingerprint_path("/abs/./k8s/a.yaml"), "/abs/k8s/a.yaml");
+        assert_eq!(fingerprint_path("../up/a.yaml"), "../up/a.yaml");
+    }
+
+    #[test]
+    fn statements_of_one_policy_have_their_own_fingerprints() {
+        let p = policy("$.iam_statements[*]", None, "{statement}");
+        let facts = json!({"iam_statements": [
+            {"resource": "IAM policy p", "statement": "Sid \"A\"", "file": "p.json", "loc": {"line": 3, "column": 5}, "locs": {}},
+            {"resource": "IAM policy p", "statement": "Sid \"B\"", "file": "p.json", "loc": {"line": 9, "column": 5}, "locs": {}}
+        ]});
+        let f = evaluate(&[p], &facts).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_ne!(f[0].fingerprint, f[1].fingerprint);
     }
 
     #[test]

@@ -7,8 +7,11 @@
 //! exposed through a container's `volumeMounts`.
 
 use super::container::{self as shared, MountSpec};
-use crate::facts::{Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
+use crate::facts::{Container, Facts, HostMount, IgnoreAnnotation, Locs, Tri, Unknown, Workload};
 use crate::parse::Node;
+
+/// The annotation that suppresses findings on a workload: `"BRK401,BRK302=reason"`.
+pub const IGNORE_ANNOTATION: &str = "breakout.dev/ignore";
 
 /// Whether a document is a Kubernetes object (has string `apiVersion` and `kind`).
 pub fn is_object(doc: &Node) -> bool {
@@ -102,6 +105,23 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         loc: doc.pos,
         locs,
     };
+
+    // `breakout.dev/ignore` on the object and on its pod template (one object may be
+    // its own template: a Pod).
+    let mut annotated: Vec<&Node> = vec![doc];
+    if !std::ptr::eq(template, doc) {
+        annotated.push(template);
+    }
+    for node in annotated {
+        if let Some(v) = node.path(&["metadata", "annotations", IGNORE_ANNOTATION]) {
+            facts.ignore_annotations.push(IgnoreAnnotation {
+                resource: workload.resource.clone(),
+                value: v.scalar_text().unwrap_or_default(),
+                file: file.to_string(),
+                loc: v.pos,
+            });
+        }
+    }
 
     let pod_sc = spec.get("securityContext");
     for (key, container_type) in [

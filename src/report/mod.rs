@@ -1,12 +1,16 @@
 //! Reports: one module per output format, each a pure function of the [`Report`].
 
+pub mod github;
 pub mod json;
+pub mod junit;
+pub mod sarif;
 pub mod table;
 
 use crate::engine::Severity;
 use crate::Report;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -15,8 +19,28 @@ pub enum Format {
     Table,
     /// The versioned JSON report (`docs/json-report.md`).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps, IDEs).
+    Sarif,
+    /// JUnit XML, for test dashboards: one test suite per file.
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the changed lines.
+    Github,
     /// The facts policies select from (`docs/facts.md`), for writing policies.
     Facts,
+}
+
+impl Format {
+    /// The name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Facts => "facts",
+        }
+    }
 }
 
 /// How a report is laid out for its reader.
@@ -37,11 +61,26 @@ impl Default for Style {
     }
 }
 
+/// Everything a format may need besides the report.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Layout for people.
+    pub style: Style,
+    /// List suppressed findings in the table too.
+    pub show_suppressed: bool,
+    /// The folder relative file paths are relative to (the working folder): SARIF
+    /// gives it as `originalUriBaseIds.SRCROOT`.
+    pub source_root: Option<PathBuf>,
+}
+
 /// Renders `report` in `format`.
-pub fn render(report: &Report, format: Format, style: Style) -> String {
+pub fn render(report: &Report, format: Format, options: &Options) -> String {
     match format {
-        Format::Table => table::render(report, style),
+        Format::Table => table::render(report, options.style, options.show_suppressed),
         Format::Json => json::render(report),
+        Format::Sarif => sarif::render(report, options.source_root.as_deref()),
+        Format::Junit => junit::render(report),
+        Format::Github => github::render(report, options.source_root.as_deref()),
         Format::Facts => {
             let mut out = serde_json::to_string_pretty(&report.facts)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
@@ -51,7 +90,28 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     }
 }
 
-/// Findings per severity, most severe first, zero counts included.
+/// A finding's file as CI services want it: relative to `root` when it is under it,
+/// without a leading `./`.
+pub fn relative_path(file: &str, root: Option<&std::path::Path>) -> String {
+    let path = std::path::Path::new(file);
+    let path = match root {
+        Some(r) if path.is_absolute() => path.strip_prefix(r).unwrap_or(path),
+        _ => path,
+    };
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if path.is_absolute() {
+        path.display().to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Active (not suppressed) findings per severity, most severe first, zero counts
+/// included.
 pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     [
         Severity::Critical,
@@ -63,16 +123,20 @@ pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     .map(|s| {
         (
             s,
-            report.findings.iter().filter(|f| f.severity == s).count(),
+            report
+                .findings
+                .iter()
+                .filter(|f| f.is_active() && f.severity == s)
+                .count(),
         )
     })
     .collect()
 }
 
-/// Findings per rule id.
+/// Active (not suppressed) findings per rule id.
 pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
     let mut out = BTreeMap::new();
-    for f in &report.findings {
+    for f in report.findings.iter().filter(|f| f.is_active()) {
         *out.entry(f.rule_id.as_str()).or_insert(0) += 1;
     }
     out
@@ -104,6 +168,11 @@ pub fn terminal_text(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// How many findings are suppressed.
+pub fn suppressed_count(report: &Report) -> usize {
+    report.findings.iter().filter(|f| !f.is_active()).count()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The table report: findings grouped by file, then totals by severity and by rule,
 //! file counts, and every input that could not be read.
 
-use super::{count_by_rule, count_by_severity, terminal_text, Style};
+use super::{count_by_rule, count_by_severity, suppressed_count, terminal_text, Style};
 use crate::engine::{Finding, Severity};
 use crate::Report;
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
@@ -26,7 +26,7 @@ fn by_family(report: &Report) -> String {
             let n = report
                 .findings
                 .iter()
-                .filter(|f| f.rule_id.chars().nth(3) == Some(*digit))
+                .filter(|f| f.is_active() && f.rule_id.chars().nth(3) == Some(*digit))
                 .count();
             (n > 0).then(|| format!("{name} {n}"))
         })
@@ -51,11 +51,18 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// Renders the report as text tables.
-pub fn render(report: &Report, style: Style) -> String {
+/// Renders the report as text tables. Suppressed findings are counted, and listed
+/// only when `show_suppressed`.
+pub fn render(report: &Report, style: Style, show_suppressed: bool) -> String {
     let mut out = String::new();
     let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
-    for f in &report.findings {
+    let active: Vec<&Finding> = report.findings.iter().filter(|f| f.is_active()).collect();
+    let suppressed = suppressed_count(report);
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| show_suppressed || f.is_active())
+    {
         match by_file.last_mut() {
             Some((file, list)) if *file == f.location.file => list.push(f),
             _ => by_file.push((&f.location.file, vec![f])),
@@ -66,29 +73,34 @@ pub fn render(report: &Report, style: Style) -> String {
         let mut t = table(style);
         t.set_header(["Line:Col", "Severity", "Rule", "Resource", "Finding"]);
         for f in findings {
+            let mut text = strip_resource(&f.message, &f.resource).to_string();
+            if let Some(s) = &f.suppression {
+                let reason = s.reason.as_deref().unwrap_or("no reason given");
+                let _ = write!(text, " [suppressed ({}): {reason}]", s.kind.as_str());
+            }
             t.add_row(vec![
                 Cell::new(format!("{}:{}", f.location.line, f.location.column)),
                 severity_cell(f.severity, style),
                 Cell::new(&f.rule_id),
                 Cell::new(cell_text(&f.resource)),
-                Cell::new(cell_text(&with_related(
-                    strip_resource(&f.message, &f.resource),
-                    f,
-                ))),
+                Cell::new(cell_text(&with_related(&text, f))),
             ]);
         }
         let _ = writeln!(out, "{t}\n");
     }
 
     let _ = writeln!(out, "{}", bold("Summary", style));
-    if report.findings.is_empty() {
+    if active.is_empty() {
         let _ = writeln!(out, "No findings.");
+        if suppressed > 0 {
+            let _ = writeln!(out, "{}", suppressed_line(suppressed, show_suppressed));
+        }
     } else {
         let mut t = table(style);
         t.set_header(["Rule", "Severity", "Findings", "Title"]);
         let by_rule = count_by_rule(report);
         let mut rules: Vec<&Finding> = Vec::new();
-        for f in &report.findings {
+        for f in &active {
             if !rules.iter().any(|r| r.rule_id == f.rule_id) {
                 rules.push(f);
             }
@@ -107,9 +119,12 @@ pub fn render(report: &Report, style: Style) -> String {
             .into_iter()
             .map(|(s, n)| format!("{n} {}", s.as_str()))
             .collect();
-        let n = report.findings.len();
+        let n = active.len();
         let noun = if n == 1 { "finding" } else { "findings" };
         let _ = writeln!(out, "{n} {noun}: {}", counts.join(", "));
+        if suppressed > 0 {
+            let _ = writeln!(out, "{}", suppressed_line(suppressed, show_suppressed));
+        }
         let width = usize::from(style.width.unwrap_or(120)).clamp(60, 120);
         for (i, line) in wrap(&format!("By family: {}", by_family(report)), width - 2)
             .iter()
@@ -118,8 +133,7 @@ pub fn render(report: &Report, style: Style) -> String {
             let indent = if i == 0 { "" } else { "  " };
             let _ = writeln!(out, "{indent}{line}");
         }
-        let low = report
-            .findings
+        let low = active
             .iter()
             .filter(|f| f.confidence == crate::engine::Confidence::Low)
             .count();
@@ -130,12 +144,12 @@ pub fn render(report: &Report, style: Style) -> String {
             );
         }
     }
-    if !report.findings.is_empty() {
+    if !active.is_empty() {
         let _ = writeln!(out, "\n{}", bold("How to fix", style));
         let mut seen: Vec<&str> = Vec::new();
-        let mut rules: Vec<&Finding> = report
-            .findings
+        let mut rules: Vec<&Finding> = active
             .iter()
+            .copied()
             .filter(|f| {
                 let new = !seen.contains(&f.rule_id.as_str());
                 seen.push(&f.rule_id);
@@ -177,6 +191,12 @@ pub fn render(report: &Report, style: Style) -> String {
             let _ = writeln!(out, "  {}", terminal_text(m));
         }
     }
+    if !report.stale_suppressions.is_empty() {
+        let _ = writeln!(out, "\n{}", bold("Stale suppressions", style));
+        for s in &report.stale_suppressions {
+            let _ = writeln!(out, "  {}", terminal_text(&s.to_string()));
+        }
+    }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Could not scan", style));
         for e in &report.errors {
@@ -184,6 +204,15 @@ pub fn render(report: &Report, style: Style) -> String {
         }
     }
     out
+}
+
+/// `3 suppressed (--show-suppressed lists them)`.
+fn suppressed_line(n: usize, shown: bool) -> String {
+    if shown {
+        format!("{n} suppressed (listed above, marked [suppressed])")
+    } else {
+        format!("{n} suppressed (--show-suppressed lists them)")
+    }
 }
 
 fn table(style: Style) -> Table {

@@ -386,7 +386,11 @@ fn kubernetes(ctx: &Ctx, values: &Node, api: &str, kind: &str, facts: &mut Facts
     entries.extend(converted.entries().iter().cloned());
     let doc = Node::new(values.pos, Value::Map(entries));
     let (w0, c0) = (facts.workloads.len(), facts.containers.len());
+    let a0 = facts.ignore_annotations.len();
     k8s::extract(&doc, ctx.file, facts);
+    for a in &mut facts.ignore_annotations[a0..] {
+        a.resource = format!("{} ({})", ctx.address, a.resource);
+    }
     // Name the resource by its address, keeping the Kubernetes name for the reader.
     for w in &mut facts.workloads[w0..] {
         w.resource = format!("{} ({})", ctx.address, w.resource);
