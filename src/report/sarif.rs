@@ -223,6 +223,20 @@ fn result(f: &Finding, rule_index: Option<usize>, root: Option<&Path>) -> SarifR
         Some(f.location.column),
         root,
     )]);
+    if !f.related_locations.is_empty() {
+        r.related_locations = Some(
+            f.related_locations
+                .iter()
+                .enumerate()
+                .map(|(i, rel)| {
+                    let mut l = location(&rel.file, Some(rel.line), Some(rel.column), root);
+                    l.id = Some(i as i64);
+                    l.message = Some(text(&rel.message));
+                    l
+                })
+                .collect(),
+        );
+    }
     r.partial_fingerprints = Some(BTreeMap::from([(
         FINGERPRINT_KEY.to_string(),
         f.fingerprint.clone(),

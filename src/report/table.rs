@@ -253,8 +253,9 @@ fn bold(text: &str, style: Style) -> String {
 }
 
 /// Words longer than this are broken before the table lays them out: comfy-table's
-/// own splitting of a long word is quadratic in its length (a 1 MB value took minutes).
-const LONGEST_WORD: usize = 40;
+/// own splitting of a long word is quadratic in its length (a 1 MB value took
+/// minutes). Shorter ones (paths) are left to it, to break only where a column ends.
+const LONGEST_WORD: usize = 200;
 
 /// Text from a scanned file for a table cell: control characters escaped, words
 /// longer than [`LONGEST_WORD`] broken into pieces.
@@ -304,14 +305,14 @@ mod tests {
 
     #[test]
     fn cells_escape_controls_and_break_long_words() {
-        let long = "x".repeat(100);
+        let long = "x".repeat(500);
         assert_eq!(
             cell_text(&format!("a\x1b[2J {long}")),
             format!(
                 "a\\x1b[2J {} {} {}",
-                &long[..40],
-                &long[40..80],
-                &long[80..]
+                &long[..200],
+                &long[200..400],
+                &long[400..]
             )
         );
     }
