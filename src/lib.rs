@@ -374,6 +374,23 @@ fn scan_terraform(files: &[Candidate], opts: &ScanOptions) -> Vec<extract::terra
     outcomes.into_iter().map(|(_, o)| o).collect()
 }
 
+/// The scanned folder a file was found in (canonical): the deepest path given on the
+/// command line that holds it, or its own folder for a named file. Files a document
+/// refers to (a compose `.env`) are read only from inside it.
+fn scan_root_of(c: &Candidate, opts: &ScanOptions) -> Option<PathBuf> {
+    let real = c.path.canonicalize().ok()?;
+    opts.paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .filter_map(|p| {
+            let dir = if p.is_dir() { p.clone() } else { folder_of(p) };
+            dir.canonicalize().ok()
+        })
+        .filter(|r| real.starts_with(r))
+        .max_by_key(|r| r.as_os_str().len())
+        .or_else(|| real.parent().map(PathBuf::from))
+}
+
 /// The folder a file is in (`.` for a bare file name).
 fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
     match path.parent() {
@@ -500,8 +517,9 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     };
     let mut facts = Facts::default();
     let mut recognised = false;
+    let root = scan_root_of(c, opts);
     for doc in &docs {
-        recognised |= extract::document(doc, &file, &mut facts);
+        recognised |= extract::document_within(doc, &file, root.as_deref(), &mut facts);
     }
     match duplicates.first() {
         None if recognised => Outcome::Facts(facts, notes(format)),

@@ -17,8 +17,20 @@ use crate::facts::Facts;
 use crate::parse::Node;
 
 /// Extracts facts from one parsed document; returns whether any extractor
-/// recognised it.
+/// recognised it. Files the document refers to (a compose `.env`) are read only from
+/// the document's own folder.
 pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
+    document_within(doc, file, None, facts)
+}
+
+/// As [`document`], reading the files the document refers to from anywhere inside
+/// `root` (the scanned folder, canonical).
+pub fn document_within(
+    doc: &Node,
+    file: &str,
+    root: Option<&std::path::Path>,
+    facts: &mut Facts,
+) -> bool {
     if k8s::is_object(doc) {
         k8s::extract(doc, file, facts);
         return true;
@@ -28,7 +40,7 @@ pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
         return true;
     }
     if compose::is_compose(doc) {
-        compose::extract(doc, file, facts);
+        compose::extract_within(doc, file, root, facts);
         return true;
     }
     ecs::extract(doc, file, facts) || iam::extract(doc, file, facts)

@@ -21,8 +21,8 @@ pub fn command(s: Severity) -> &'static str {
     }
 }
 
-/// Escapes a command's message: `%`, `\r` and `\n` (other control characters are
-/// written as `\u{…}` so they cannot reach the log).
+/// Escapes a command's message: `%`, `\r` and `\n` (other control characters and
+/// bidirectional overrides are written as `\u{…}` so they cannot reach the log).
 pub fn escape_data(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -30,7 +30,7 @@ pub fn escape_data(text: &str) -> String {
             '%' => out.push_str("%25"),
             '\r' => out.push_str("%0D"),
             '\n' => out.push_str("%0A"),
-            c if c.is_control() => {
+            c if super::unsafe_for_terminals(c) => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
             c => out.push(c),

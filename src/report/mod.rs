@@ -142,6 +142,12 @@ pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
     out
 }
 
+/// A character that must not reach a terminal or a log raw: a control character
+/// (C0, DEL, C1) or a bidirectional override that reorders what a reader sees.
+pub fn unsafe_for_terminals(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
 /// Text from a scanned file made safe for a terminal: control characters (C0, DEL,
 /// C1, which include the ESC of colour and cursor sequences) and the bidirectional
 /// overrides that reorder what a reader sees are written as escapes (`\x1b`,
@@ -149,8 +155,7 @@ pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
 /// nor drive the terminal. JSON and SARIF escape by construction; every text format
 /// passes such strings through here.
 pub fn terminal_text(text: &str) -> Cow<'_, str> {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let unsafe_char = unsafe_for_terminals;
     if !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
     }

@@ -76,7 +76,7 @@ pub fn file_id(path: &str) -> FileId {
 pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &Inputs) -> Outcome {
     let mut out = Outcome::default();
     let mut arena = Arena {
-        installed: installed_modules(dir),
+        installed: installed_modules(dir, root),
         ..Arena::default()
     };
     let Some(root_index) = arena.load(dir, "", named, root, &mut out) else {
@@ -100,7 +100,7 @@ pub fn scan_source(display: &str, text: &str, inputs: &Inputs) -> Outcome {
     let cwd = PathBuf::from(".");
     let root = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
     let mut arena = Arena {
-        installed: installed_modules(&cwd),
+        installed: installed_modules(&cwd, &root),
         ..Arena::default()
     };
     let module = Module {
