@@ -468,7 +468,7 @@ fn names_and_values_with_control_characters_never_reach_the_terminal_raw() {
     let forged = "x\nbreakout: error: forged.yaml";
     write(
         root,
-        &format!("{forged}"),
+        forged,
         "apiVersion: v1\nkind: Pod\nmetadata:\n  name: \"evil\\e[2J\\e]0;title\\a\"\nspec:\n  containers:\n    - name: \"c\\r\\u202e\"\n      securityContext: {privileged: true}\n",
     );
     fs::write(
