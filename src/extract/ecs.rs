@@ -137,6 +137,24 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
         unknown,
         imds_egress: Tri::Unknown,
         imds_egress_reason: String::new(),
+        imds_egress_v6: Tri::Unknown,
+        imds_egress_v6_reason: String::new(),
+        node_selector: Default::default(),
+        node_affinity: Vec::new(),
+        tolerations: Vec::new(),
+        task_role_refs: Vec::new(),
+        launch_types: first(
+            task,
+            &["requiresCompatibilities", "requires_compatibilities"],
+        )
+        .map(|e| {
+            e.value
+                .items()
+                .iter()
+                .filter_map(Node::scalar_text)
+                .collect()
+        })
+        .unwrap_or_default(),
         file: file.to_string(),
         loc: task.pos,
         locs,

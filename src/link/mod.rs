@@ -7,6 +7,7 @@
 //!   image (which user they run as), and Dockerfiles → the stage compose builds.
 
 pub mod builds;
+pub mod calico;
 pub mod egress;
 
 use crate::facts::Facts;

@@ -9,7 +9,9 @@
 //! has (nested blocks as lists of objects) and handed to [`resources`], which the
 //! plan reader shares.
 
+pub mod links;
 pub mod policy_document;
+pub mod refs;
 pub mod resources;
 
 use crate::facts::Facts;
@@ -520,6 +522,8 @@ struct Instance<'m> {
     /// Module folders (arena indexes) from the root down to this instance's caller: a
     /// call back into one of them, or into this one, is a cycle.
     ancestors: Vec<usize>,
+    /// The resources each input's expression refers to in the caller ([`refs`]).
+    input_refs: BTreeMap<String, std::collections::BTreeSet<String>>,
 }
 
 impl<'m> Instance<'m> {
@@ -547,6 +551,7 @@ impl<'m> Instance<'m> {
             cache: RefCell::new(BTreeMap::new()),
             children: RefCell::new(BTreeMap::new()),
             ancestors,
+            input_refs: BTreeMap::new(),
         };
         for (fi, f) in module.files.iter().enumerate() {
             for s in f.body.iter() {
@@ -1100,13 +1105,9 @@ impl<'m> Instance<'m> {
         }
         let mut ancestors = self.ancestors.clone();
         ancestors.push(self.index);
-        let child = Rc::new(Instance::new(
-            self.shared,
-            callee,
-            address,
-            inputs,
-            ancestors,
-        ));
+        let mut child = Instance::new(self.shared, callee, address, inputs, ancestors);
+        child.input_refs = self.module_input_refs(decl);
+        let child = Rc::new(child);
         self.children.borrow_mut().insert(cache_key, child.clone());
         Some(child)
     }
@@ -1173,6 +1174,7 @@ impl<'m> Instance<'m> {
             }
         }
         self.link_node_groups(facts);
+        self.link_refs(facts);
         for (name, decl) in &self.modules {
             if !self.file(decl.file).reported {
                 continue;

@@ -12,6 +12,49 @@ use std::collections::BTreeMap;
 /// Collections built by functions (`range`, `split`, …) longer than this are refused.
 const MAX_ITEMS: usize = 100_000;
 
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding, as Terraform's `base64encode`.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(BASE64[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes standard base64 (whitespace ignored); `None` when it is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            break;
+        }
+        let v = BASE64.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
 /// Calls function `name`.
 pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String> {
     // Unknown in, unknown out, except where a function looks only at known parts.
@@ -179,6 +222,12 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
                 Val::Str(s.replace(from, to))
             }
         }
+        // User data is passed base64-encoded; breakout reads what it says.
+        "base64encode" => Val::Str(base64_encode(str_arg(args, 0)?.as_bytes())),
+        "base64decode" => Val::Str(
+            String::from_utf8(base64_decode(str_arg(args, 0)?).ok_or("not valid base64")?)
+                .map_err(|_| "not UTF-8 text")?,
+        ),
         "lower" => Val::Str(str_arg(args, 0)?.to_lowercase()),
         "upper" => Val::Str(str_arg(args, 0)?.to_uppercase()),
         "trimspace" => Val::Str(str_arg(args, 0)?.trim().to_string()),
