@@ -655,8 +655,9 @@ pub struct RolePolicy {
     /// `inline`: the `resource` of the policy's statements in `iam_statements`.
     /// `attached`: the policy's ARN (or name) as written, when known.
     pub policy: Option<String>,
-    /// Terraform, `attached`: the resources the policy expression refers to
-    /// (`aws_iam_policy.app`).
+    /// Terraform: the resources the policy expression refers to: an attached
+    /// `aws_iam_policy.app`, or the `data.aws_iam_policy_document.app` an inline
+    /// policy is written with.
     pub policy_refs: Vec<String>,
     /// File the binding is in.
     pub file: String,
@@ -677,6 +678,9 @@ pub struct CustomerPolicy {
     pub name: Option<String>,
     /// Its ARN, when known.
     pub arn: Option<String>,
+    /// Terraform: the policy document data sources its `policy` refers to
+    /// (`data.aws_iam_policy_document.app`), whose statements are its own.
+    pub document_refs: Vec<String>,
     /// File the policy is in.
     pub file: String,
     /// Position of the policy.

@@ -1,7 +1,8 @@
 //! breakout: finds container-escape and credential-theft paths in infrastructure code.
 //!
 //! The pipeline runs one way, one module per stage:
-//! [`discover`] → [`parse`] → [`extract`] → [`engine`] → [`report`].
+//! [`discover`] → [`parse`] → [`extract`] → [`link`] → [`paths`] → [`engine`] →
+//! [`report`].
 //! [`scan`] runs it and returns a [`Report`]; the binary only parses arguments,
 //! picks a report format and sets the exit code.
 #![warn(missing_docs)]
@@ -12,6 +13,7 @@ pub mod extract;
 pub mod facts;
 pub mod link;
 pub mod parse;
+pub mod paths;
 pub mod report;
 
 use discover::{Candidate, Format};
@@ -190,6 +192,8 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
     link::link(&mut per_file);
+    // Escape paths over the linked facts, each on its workload's facts (BRK901).
+    paths::paths(&mut per_file);
     // Policies select within a file's facts: evaluating file by file, in parallel,
     // keeps only one file's JSON form alive per thread.
     let findings: Vec<Vec<Finding>> = per_file

@@ -2594,7 +2594,7 @@ fn the_vulnerable_sample_fires_its_rules_on_the_offending_lines() {
         rules.into_iter().collect::<Vec<_>>(),
         vec![
             "BRK101", "BRK102", "BRK103", "BRK104", "BRK201", "BRK202", "BRK301", "BRK401",
-            "BRK501", "BRK502", "BRK504", "BRK601", "BRK604"
+            "BRK501", "BRK502", "BRK504", "BRK601", "BRK604", "BRK901"
         ]
     );
     // The ingest document is reported once, not again through aws_iam_policy.ingest.

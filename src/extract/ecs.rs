@@ -119,7 +119,14 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
     let network_mode = mode(&["networkMode", "network_mode"], "host_network");
     let pid_mode = mode(&["pidMode", "pid_mode"], "host_pid");
     let ipc_mode = mode(&["ipcMode", "ipc_mode"], "host_ipc");
-    let role = |keys: &[&str]| first(task, keys).and_then(|e| e.value.scalar_text());
+    if let Some(e) = first(task, &["taskRoleArn", "task_role_arn"]) {
+        locs.insert("task_role", e.key_pos);
+    }
+    let role = |keys: &[&str]| {
+        first(task, keys)
+            .filter(|e| !e.value.is_unknown())
+            .and_then(|e| e.value.scalar_text())
+    };
     Workload {
         resource,
         platform: "ecs",

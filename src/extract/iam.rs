@@ -170,6 +170,7 @@ fn account_details(doc: &Node, file: &str, facts: &mut Facts) {
             resource: format!("IAM policy {name}"),
             name: Some(name.clone()),
             arn: text(p.get("Arn")),
+            document_refs: Vec::new(),
             file: file.to_string(),
             loc: p.pos,
         });

@@ -42,6 +42,8 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     if let Some(root) = root {
         module(root, file, &unknown, facts, 0);
     }
+    // Which role a node group uses, and the like: from the configuration's references.
+    super::terraform::refs::plan_refs(doc, facts);
 }
 
 fn module(

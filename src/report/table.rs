@@ -71,7 +71,10 @@ pub fn render(report: &Report, style: Style) -> String {
                 severity_cell(f.severity, style),
                 Cell::new(&f.rule_id),
                 Cell::new(&f.resource),
-                Cell::new(with_related(strip_resource(&f.message, &f.resource), f)),
+                Cell::new(with_steps(
+                    &with_related(strip_resource(&f.message, &f.resource), f),
+                    f,
+                )),
             ]);
         }
         let _ = writeln!(out, "{t}\n");
@@ -229,11 +232,28 @@ fn with_related(message: &str, f: &crate::engine::Finding) -> String {
     out
 }
 
-/// The resource has its own column: drop a leading `resource: ` from the message.
+/// A chain's steps under its message, one per line, indented: `↳ BRK201 file:line
+/// what`.
+fn with_steps(message: &str, f: &crate::engine::Finding) -> String {
+    let mut out = message.to_string();
+    for s in &f.steps {
+        let rule = if s.rule.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", s.rule)
+        };
+        out.push_str(&format!("\n  ↳ {rule}{}:{} {}", s.file, s.line, s.what));
+    }
+    out
+}
+
+/// The resource has its own column: drop a leading `resource: ` (or `resource → `,
+/// an escape path's start) from the message.
 fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
     message
         .strip_prefix(resource)
         .map(|m| m.trim_start_matches(':').trim_start())
+        .map(|m| m.strip_prefix("→ ").unwrap_or(m))
         .filter(|m| !m.is_empty())
         .unwrap_or(message)
 }

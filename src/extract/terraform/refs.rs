@@ -34,7 +34,19 @@ const LINKS: &[(&str, &[&str], Field)] = &[
         &["launch_template", "name"],
         Field::LaunchTemplate,
     ),
+    (
+        "aws_iam_role",
+        &["inline_policy", "policy"],
+        Field::PolicyPolicy,
+    ),
+    (
+        "aws_iam_role",
+        &["managed_policy_arns"],
+        Field::PolicyPolicy,
+    ),
+    ("aws_iam_policy", &["policy"], Field::CustomerDocument),
     ("aws_iam_role_policy", &["role"], Field::PolicyRole),
+    ("aws_iam_role_policy", &["policy"], Field::PolicyPolicy),
     (
         "aws_iam_role_policy_attachment",
         &["role"],
@@ -110,6 +122,7 @@ enum Field {
     ServiceTask,
     ServiceCluster,
     ServiceAccountRole,
+    CustomerDocument,
 }
 
 /// Whether a fact address is an instance of the resource at `base`.
@@ -185,8 +198,15 @@ impl Instance<'_> {
         }
         let mut found = Collector::default();
         found.visit_expr(expr);
-        for (root, name) in found.refs {
+        for (root, name, next) in found.refs {
             match root.as_str() {
+                // A data source: `data.aws_iam_policy_document.x` (a policy document
+                // reported on its own), `data.aws_iam_role.x` (a role outside).
+                "data" => {
+                    if let Some(n) = next {
+                        out.insert(self.prefixed(&format!("data.{name}.{n}")));
+                    }
+                }
                 "local" => {
                     if let Some(d) = self.locals.get(&name) {
                         self.refs_in(&d.item.value, out, depth + 1);
@@ -197,7 +217,7 @@ impl Instance<'_> {
                         out.extend(refs.iter().cloned());
                     }
                 }
-                "data" | "module" | "each" | "count" | "self" | "path" | "terraform" => {}
+                "module" | "each" | "count" | "self" | "path" | "terraform" => {}
                 rtype if rtype.contains('_') => {
                     out.insert(self.prefixed(&format!("{rtype}.{name}")));
                 }
@@ -285,6 +305,11 @@ fn fill(facts: &mut Facts, base: &str, field: Field, refs: &BTreeSet<String>) {
             .iter_mut()
             .filter(|s| of(&s.resource))
             .for_each(|s| add(&mut s.cluster_refs, refs)),
+        Field::CustomerDocument => facts
+            .customer_policies
+            .iter_mut()
+            .filter(|p| of(&p.resource))
+            .for_each(|p| add(&mut p.document_refs, refs)),
         Field::ServiceAccountRole => facts
             .service_accounts
             .iter_mut()
@@ -294,23 +319,273 @@ fn fill(facts: &mut Facts, base: &str, field: Field, refs: &BTreeSet<String>) {
     }
 }
 
-/// Collects `root.name` pairs of the traversals in an expression.
+/// Collects `root.name[.next]` of the traversals in an expression.
 #[derive(Default)]
 struct Collector {
-    refs: Vec<(String, String)>,
+    refs: Vec<(String, String, Option<String>)>,
 }
 
 impl Visit for Collector {
     fn visit_traversal(&mut self, node: &Traversal) {
         if let Expression::Variable(root) = &node.expr {
-            if let Some(TraversalOperator::GetAttr(name)) =
-                node.operators.first().map(|o| o.value())
-            {
-                self.refs
-                    .push((root.value().to_string(), name.value().to_string()));
+            let attr = |i: usize| match node.operators.get(i).map(|o| o.value()) {
+                Some(TraversalOperator::GetAttr(n)) => Some(n.value().to_string()),
+                _ => None,
+            };
+            if let Some(name) = attr(0) {
+                self.refs.push((root.value().to_string(), name, attr(1)));
             }
         }
         visit_traversal(self, node);
+    }
+}
+
+/// The module instances of an address (`module.a["x"].module.b`) and the rest
+/// (`aws_iam_role.this[0]`).
+fn split_modules(address: &str) -> (Vec<&str>, &str) {
+    let mut modules = Vec::new();
+    let mut rest = address;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let bytes = after.as_bytes();
+        let mut i = 0;
+        let mut depth = 0;
+        let mut quoted = false;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'"' if depth > 0 => quoted = !quoted,
+                b'\\' if quoted => i += 1,
+                b'[' if !quoted => depth += 1,
+                b']' if !quoted => depth -= 1,
+                b'.' if depth == 0 && !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let len = "module.".len() + i;
+        modules.push(&rest[..len]);
+        rest = rest.get(len + 1..).unwrap_or("");
+    }
+    (modules, rest)
+}
+
+/// An address without its instance keys (`module.a.aws_iam_role.this`).
+pub fn without_keys(address: &str) -> String {
+    let mut out = String::with_capacity(address.len());
+    let mut depth = 0;
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in address.chars() {
+        if depth > 0 {
+            if escaped {
+                escaped = false;
+            } else if quoted && c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                quoted = !quoted;
+            } else if !quoted && c == '[' {
+                depth += 1;
+            } else if !quoted && c == ']' {
+                depth -= 1;
+            }
+            continue;
+        }
+        if c == '[' {
+            depth = 1;
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a reference names the resource at `address`: an instance of it, or, for a
+/// plan's configuration reference (which has no instance keys), the same resource in
+/// any instance.
+pub fn refers_to(reference: &str, address: &str) -> bool {
+    is_instance_of(address, reference)
+        || (!reference.contains('[') && without_keys(address) == reference)
+}
+
+/// A plan's references, read from its `configuration`: for each resource of a type in
+/// [`LINKS`], the references of the attributes read, relative to the module, with how
+/// many modules up they are (a `var.` reference is followed into the calling module's
+/// argument).
+pub fn plan_refs(doc: &crate::parse::Node, facts: &mut Facts) {
+    let Some(root) = doc.path(&["configuration", "root_module"]) else {
+        return;
+    };
+    let mut found: Found = Vec::new();
+    plan_module(root, "", &BTreeMap::new(), &mut found, 0);
+    for (config_address, field, refs) in found {
+        let matching = |address: &str| without_keys(address) == config_address;
+        let absolute = |address: &str| -> BTreeSet<String> {
+            let (modules, _) = split_modules(address);
+            refs.iter()
+                .filter(|(up, _)| *up <= modules.len())
+                .map(|(up, r)| {
+                    let mut parts: Vec<&str> = modules[..modules.len() - up].to_vec();
+                    parts.push(r);
+                    parts.join(".")
+                })
+                .collect()
+        };
+        fill_matching(facts, &matching, field, &absolute);
+    }
+}
+
+type Found = Vec<(String, Field, Vec<(usize, String)>)>;
+
+/// Walks one module of a plan's configuration. `inputs`: for each variable, the
+/// references of the calling module's argument, relative to the caller.
+fn plan_module(
+    m: &crate::parse::Node,
+    prefix: &str,
+    inputs: &BTreeMap<String, Vec<(usize, String)>>,
+    found: &mut Found,
+    depth: usize,
+) {
+    use crate::parse::Node;
+    let refs_of = |expr: Option<&Node>| -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        let mut stack: Vec<&Node> = expr.into_iter().collect();
+        while let Some(e) = stack.pop() {
+            for r in e
+                .get("references")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_str)
+            {
+                if let Some(var) = r.strip_prefix("var.") {
+                    let var = var.split(['.', '[']).next().unwrap_or(var);
+                    for (up, x) in inputs.get(var).into_iter().flatten() {
+                        out.push((up + 1, x.clone()));
+                    }
+                    continue;
+                }
+                let parts: Vec<&str> = r.splitn(4, '.').collect();
+                if let ["data", rtype, name, ..] = parts[..] {
+                    let name = name.split('[').next().unwrap_or(name);
+                    out.push((0, format!("data.{rtype}.{name}")));
+                    continue;
+                }
+                if let [rtype, name, ..] = parts[..] {
+                    let excluded = ["data", "module", "local", "each", "count", "path", "self"];
+                    if rtype.contains('_') && !excluded.contains(&rtype) {
+                        let name = name.split('[').next().unwrap_or(name);
+                        out.push((0, format!("{rtype}.{name}")));
+                    }
+                }
+            }
+            // Nested blocks: a map of expressions, or a list of such maps.
+            for e2 in e.entries() {
+                if e2.key != "references" && e2.key != "constant_value" {
+                    stack.push(&e2.value);
+                }
+            }
+            stack.extend(e.items());
+        }
+        out.sort();
+        out.dedup();
+        out
+    };
+    for r in m.get("resources").map(Node::items).unwrap_or_default() {
+        let (Some(address), Some(rtype)) = (
+            r.get("address").and_then(Node::as_str),
+            r.get("type").and_then(Node::as_str),
+        ) else {
+            continue;
+        };
+        if r.get("mode").and_then(Node::as_str) == Some("data") {
+            continue;
+        }
+        let full = if prefix.is_empty() {
+            address.to_string()
+        } else {
+            format!("{prefix}.{address}")
+        };
+        let expressions = r.get("expressions");
+        for (t, path, field) in LINKS {
+            if t != &rtype {
+                continue;
+            }
+            // `launch_template` blocks are lists of maps of expressions.
+            let mut nodes: Vec<&Node> = expressions.into_iter().collect();
+            for key in *path {
+                nodes = nodes
+                    .into_iter()
+                    .flat_map(|n| {
+                        let v = n.get(key);
+                        let items: Vec<&Node> = match v {
+                            Some(v) if !v.items().is_empty() => v.items().iter().collect(),
+                            Some(v) => vec![v],
+                            None => Vec::new(),
+                        };
+                        items
+                    })
+                    .collect();
+            }
+            let refs: Vec<(usize, String)> =
+                nodes.into_iter().flat_map(|n| refs_of(Some(n))).collect();
+            if !refs.is_empty() {
+                found.push((full.clone(), *field, refs));
+            }
+        }
+    }
+    if depth >= 32 {
+        return;
+    }
+    for call in m.get("module_calls").map(Node::entries).unwrap_or_default() {
+        let Some(child) = call.value.get("module") else {
+            continue;
+        };
+        let child_inputs: BTreeMap<String, Vec<(usize, String)>> = call
+            .value
+            .get("expressions")
+            .map(Node::entries)
+            .unwrap_or_default()
+            .iter()
+            .map(|e| (e.key.clone(), refs_of(Some(&e.value))))
+            .filter(|(_, r)| !r.is_empty())
+            .collect();
+        let child_prefix = if prefix.is_empty() {
+            format!("module.{}", call.key)
+        } else {
+            format!("{prefix}.module.{}", call.key)
+        };
+        plan_module(child, &child_prefix, &child_inputs, found, depth + 1);
+    }
+}
+
+/// Like [`fill`], for the facts whose address `matching` accepts, with references
+/// made absolute for each fact's module instance.
+fn fill_matching(
+    facts: &mut Facts,
+    matching: &dyn Fn(&str) -> bool,
+    field: Field,
+    absolute: &dyn Fn(&str) -> BTreeSet<String>,
+) {
+    macro_rules! each {
+        ($list:expr, $res:ident, $target:ident) => {
+            for x in $list.iter_mut().filter(|x| matching(&x.$res)) {
+                let refs = absolute(&x.$res);
+                add(&mut x.$target, &refs);
+            }
+        };
+    }
+    match field {
+        Field::NodeRole => each!(facts.node_groups, resource, node_role_refs),
+        Field::LaunchTemplate => each!(facts.node_groups, resource, launch_template_refs),
+        Field::PolicyRole => each!(facts.role_policies, resource, role_refs),
+        Field::PolicyPolicy => each!(facts.role_policies, resource, policy_refs),
+        Field::ProfileRole => each!(facts.instance_profiles, resource, role_refs),
+        Field::InstanceProfile => each!(facts.instances, resource, iam_instance_profile_refs),
+        Field::PodIdentityRole => each!(facts.pod_identities, resource, role_refs),
+        Field::TaskRole => each!(facts.workloads, resource, task_role_refs),
+        Field::ServiceTask => each!(facts.ecs_services, resource, task_definition_refs),
+        Field::ServiceCluster => each!(facts.ecs_services, resource, cluster_refs),
+        Field::CustomerDocument => each!(facts.customer_policies, resource, document_refs),
+        Field::ServiceAccountRole => {}
     }
 }
 
@@ -327,5 +602,24 @@ mod tests {
             "module.m.aws_iam_role.a"
         ));
         assert!(!is_instance_of("aws_iam_role.ab", "aws_iam_role.a"));
+        assert!(refers_to(
+            "module.m.aws_iam_role.a",
+            "module.m[\"x.y\"].aws_iam_role.a[0]"
+        ));
+        assert!(!refers_to(
+            "module.m[\"y\"].aws_iam_role.a",
+            "module.m[\"x\"].aws_iam_role.a[0]"
+        ));
+    }
+
+    #[test]
+    fn module_instances_of_an_address() {
+        let (m, rest) = split_modules("module.a[\"x.y\"].module.b[0].aws_iam_role.r[\"k\"]");
+        assert_eq!(m, ["module.a[\"x.y\"]", "module.b[0]"]);
+        assert_eq!(rest, "aws_iam_role.r[\"k\"]");
+        assert_eq!(
+            without_keys("module.a[\"x]y\"].aws_iam_role.r[0]"),
+            "module.a.aws_iam_role.r"
+        );
     }
 }

@@ -62,6 +62,7 @@ pub fn extract(ctx: &Ctx, values: &Node, facts: &mut Facts) {
                 resource: a.to_string(),
                 name: known_text(values, "name"),
                 arn: known_text(values, "arn"),
+                document_refs: Vec::new(),
                 file: ctx.file.to_string(),
                 loc: values.pos,
             });
@@ -208,11 +209,12 @@ fn role(ctx: &Ctx, values: &Node, facts: &mut Facts) {
             .get("name")
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "inline".into());
+        let holder = format!("{} inline policy {name}", ctx.address);
+        // Bound even when its document is reported as a data source (then null here).
+        facts
+            .role_policies
+            .push(bind("inline", Some(holder.clone()), inline.pos));
         if let Some(doc) = inline.get("policy").and_then(document) {
-            let holder = format!("{} inline policy {name}", ctx.address);
-            facts
-                .role_policies
-                .push(bind("inline", Some(holder.clone()), inline.pos));
             iam::extract_policy(
                 &doc,
                 &holder,
