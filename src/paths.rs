@@ -97,7 +97,7 @@ struct Part {
     /// The machine's or identity's steps up to the role.
     steps: Vec<PathStep>,
     role: Option<usize>,
-    /// Why the role is not known, when it is not.
+    /// How the role is named, when it is not known.
     role_unknown: Option<String>,
     /// The links that are not known.
     unknown: Vec<String>,
@@ -357,8 +357,8 @@ fn machine_parts(
     }
     let role = |part: &mut Part| match &m.role {
         RoleLink::Found(v) => v.clone(),
-        RoleLink::Unknown(why) => {
-            part.role_unknown = Some(why.clone());
+        RoleLink::Unknown(name, why) => {
+            part.role_unknown = Some(name.clone());
             part.unknown.push(why.clone());
             Vec::new()
         }
@@ -482,6 +482,17 @@ fn machine_parts(
     }
 }
 
+/// Of several facts that match by name, those nearest `file` (longest common folder).
+fn nearest<'a, T>(file: &str, found: Vec<(usize, &'a T, &str)>) -> Vec<(usize, &'a T)> {
+    let near = |f: &str| crate::link::roles::common_folders(file, f);
+    let best = found.iter().map(|(_, _, f)| near(f)).max().unwrap_or(0);
+    found
+        .into_iter()
+        .filter(|(_, _, f)| near(f) == best)
+        .map(|(at, x, _)| (at, x))
+        .collect()
+}
+
 /// The workload's own role: IRSA or Pod Identity for pods, the task role for ECS.
 fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) {
     let mut push = |label: String, steps: Vec<PathStep>, link: RoleLink| {
@@ -512,9 +523,18 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
                 &w.file,
                 w.loc,
             );
-            for &(sa_at, sa) in scan.service_accounts.iter().filter(|(_, s)| {
-                s.name == account && s.namespace.as_deref().unwrap_or("default") == ns
-            }) {
+            // The same account in several places (environments): the nearest.
+            let accounts = nearest(
+                &w.file,
+                scan.service_accounts
+                    .iter()
+                    .filter(|(_, s)| {
+                        s.name == account && s.namespace.as_deref().unwrap_or("default") == ns
+                    })
+                    .map(|(at, s)| (*at, *s, s.file.as_str()))
+                    .collect(),
+            );
+            for (sa_at, sa) in accounts {
                 if sa.role_arn.is_none() && sa.role_refs.is_empty() {
                     continue;
                 }
@@ -537,7 +557,7 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
                     format!("service account {account} (IRSA)"),
                     vec![uses.clone(), sa_step],
                     scan.roles
-                        .resolve(sa.role_arn.as_deref(), &sa.role_refs, sa_at),
+                        .resolve(sa.role_arn.as_deref(), &sa.role_refs, sa_at, &sa.file),
                 );
             }
             for &(p_at, p) in scan.pod_identities.iter().filter(|(_, p)| {
@@ -555,7 +575,8 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
                 push(
                     format!("service account {account} (Pod Identity)"),
                     vec![uses.clone(), p_step],
-                    scan.roles.resolve(p.role.as_deref(), &p.role_refs, p_at),
+                    scan.roles
+                        .resolve(p.role.as_deref(), &p.role_refs, p_at, &p.file),
                 );
             }
         }
@@ -578,7 +599,7 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
                 "task role".into(),
                 vec![s],
                 scan.roles
-                    .resolve(w.task_role.as_deref(), &w.task_role_refs, w_at),
+                    .resolve(w.task_role.as_deref(), &w.task_role_refs, w_at, &w.file),
             );
         }
         _ => {}
@@ -780,10 +801,7 @@ fn assemble(scan: &Scan, w: &Workload, parts: Vec<Part>) -> Vec<EscapePath> {
                 }
             }
         }
-        let role_text = match role {
-            Some(_) => format!("role {role_name}"),
-            None => format!("role ({role_name})"),
-        };
+        let role_text = format!("role {role_name}");
         let mut line = vec![w.resource.clone(), doors.join(", ")];
         if !vias.is_empty() {
             line.push(vias.join(", "));
@@ -814,4 +832,375 @@ fn assemble(scan: &Scan, w: &Workload, parts: Vec<Part>) -> Vec<EscapePath> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::terraform::{scan_source, Inputs};
+
+    fn terraform(text: &str) -> Facts {
+        terraform_in("main.tf", text)
+    }
+
+    fn terraform_in(file: &str, text: &str) -> Facts {
+        let out = scan_source(file, text, &Inputs::default());
+        assert!(out.errors.is_empty(), "{:?}", out.errors);
+        out.facts
+    }
+
+    fn manifests(text: &str) -> Facts {
+        let mut facts = Facts::default();
+        for doc in crate::parse::yaml::parse(text).unwrap() {
+            crate::extract::document(&doc, "k8s.yaml", &mut facts);
+        }
+        facts
+    }
+
+    /// Links and builds the paths; returns every path of the scan, in order.
+    fn run(mut all: Vec<Facts>) -> Vec<EscapePath> {
+        crate::link::link(&mut all);
+        paths(&mut all);
+        all.into_iter().flat_map(|f| f.escape_paths).collect()
+    }
+
+    const NODES: &str = r#"
+resource "aws_launch_template" "lt" {
+  metadata_options {
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 2
+  }
+}
+resource "aws_iam_role" "node" {
+  name = "eks-node"
+}
+resource "aws_iam_role_policy_attachment" "full" {
+  role       = aws_iam_role.node.name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"
+}
+resource "aws_eks_node_group" "default" {
+  cluster_name    = "c"
+  node_group_name = "default"
+  node_role_arn   = aws_iam_role.node.arn
+  labels          = { pool = "general" }
+  launch_template {
+    id = aws_launch_template.lt.id
+  }
+}
+"#;
+
+    const SOCKET: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: image-builder, namespace: ci}\nspec:\n  template:\n    metadata: {labels: {app: b}}\n    spec:\n      containers:\n        - name: builder\n          image: docker\n          volumeMounts: [{name: s, mountPath: /var/run/docker.sock}]\n      volumes: [{name: s, hostPath: {path: /var/run/docker.sock}}]\n";
+
+    const DENY_IMDS: &str = "---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: fence, namespace: ci}\nspec:\n  podSelector: {}\n  policyTypes: [Egress]\n  egress: [{to: [{ipBlock: {cidr: 0.0.0.0/0, except: [169.254.169.254/32]}}]}]\n";
+
+    #[test]
+    fn a_breakout_onto_a_node_group_ends_in_its_role_critical() {
+        let paths = run(vec![
+            terraform(NODES),
+            manifests(&format!("{SOCKET}{DENY_IMDS}")),
+        ]);
+        assert_eq!(paths.len(), 1);
+        let p = &paths[0];
+        assert_eq!(
+            p.path,
+            "Deployment ci/image-builder → docker.sock (BRK201) → node group c/default → role eks-node → AmazonDynamoDBFullAccess: every DynamoDB action on every table"
+        );
+        assert_eq!(
+            (p.severity, p.confidence, p.grant_kind),
+            ("critical", "high", "all")
+        );
+        assert_eq!(p.kinds, ["host-breakout"]);
+        let rules: Vec<&str> = p.steps.iter().map(|s| s.rule.as_str()).collect();
+        assert_eq!(rules, ["BRK201", "", "", "", "BRK103"]);
+        assert_eq!(p.steps[0].file, "k8s.yaml");
+        assert_eq!(p.steps[4].file, "main.tf");
+        assert_eq!(p.loc, p.steps[0].loc, "the finding points at the door");
+    }
+
+    #[test]
+    fn metadata_reach_needs_a_node_that_answers_pods() {
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop}\nspec:\n  containers: [{name: a, image: x}]\n";
+        let paths = run(vec![terraform(NODES), manifests(pod)]);
+        assert_eq!(paths.len(), 1);
+        assert_eq!(paths[0].kinds, ["metadata"]);
+        assert!(
+            paths[0]
+                .path
+                .contains("169.254.169.254 (BRK503) + hop limit 2 (BRK502)"),
+            "{}",
+            paths[0].path
+        );
+        // A hop limit of 1 with tokens required: the node does not answer pods.
+        let hop1 = NODES.replace(
+            "http_put_response_hop_limit = 2",
+            "http_put_response_hop_limit = 1",
+        );
+        assert!(run(vec![terraform(&hop1), manifests(pod)]).is_empty());
+        // A host-network pod is answered whatever the hop limit.
+        let host = pod.replace("spec:\n", "spec:\n  hostNetwork: true\n");
+        let paths = run(vec![terraform(&hop1), manifests(&host)]);
+        assert_eq!(paths.len(), 1);
+        assert!(paths[0].path.contains("host network (BRK504)"));
+    }
+
+    #[test]
+    fn node_groups_a_pod_cannot_run_on_are_not_followed() {
+        let pinned = SOCKET.replace(
+            "    spec:\n      containers:",
+            "    spec:\n      nodeSelector: {pool: gpu}\n      containers:",
+        );
+        assert!(run(vec![
+            terraform(NODES),
+            manifests(&format!("{pinned}{DENY_IMDS}"))
+        ])
+        .is_empty());
+        let matching = SOCKET.replace(
+            "    spec:\n      containers:",
+            "    spec:\n      affinity:\n        nodeAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n            nodeSelectorTerms:\n              - matchExpressions: [{key: pool, operator: In, values: [gpu]}]\n              - matchExpressions: [{key: eks.amazonaws.com/nodegroup, operator: In, values: [default]}, {key: kubernetes.io/os, operator: In, values: [linux]}]\n      containers:",
+        );
+        assert_eq!(
+            run(vec![
+                terraform(NODES),
+                manifests(&format!("{matching}{DENY_IMDS}"))
+            ])
+            .len(),
+            1
+        );
+        // A taint keeps pods off unless they tolerate it.
+        let tainted = NODES.replace(
+            "labels          = { pool = \"general\" }",
+            "labels          = { pool = \"general\" }\n  taint {\n    key    = \"dedicated\"\n    value  = \"ci\"\n    effect = \"NO_SCHEDULE\"\n  }",
+        );
+        assert!(run(vec![
+            terraform(&tainted),
+            manifests(&format!("{SOCKET}{DENY_IMDS}"))
+        ])
+        .is_empty());
+        let tolerating = SOCKET.replace(
+            "    spec:\n      containers:",
+            "    spec:\n      tolerations: [{key: dedicated, operator: Exists}]\n      containers:",
+        );
+        assert_eq!(
+            run(vec![
+                terraform(&tainted),
+                manifests(&format!("{tolerating}{DENY_IMDS}"))
+            ])
+            .len(),
+            1
+        );
+        // Fargate pods have no node.
+        let fargate = format!(
+            "{NODES}\nresource \"aws_eks_fargate_profile\" \"ci\" {{\n  cluster_name = \"c\"\n  selector {{\n    namespace = \"c?\"\n  }}\n}}\n"
+        );
+        assert!(run(vec![
+            terraform(&fargate),
+            manifests(&format!("{SOCKET}{DENY_IMDS}"))
+        ])
+        .is_empty());
+    }
+
+    #[test]
+    fn deny_statements_of_any_attached_policy_take_back_actions() {
+        let guarded = format!(
+            "{NODES}\nresource \"aws_iam_policy\" \"guard\" {{\n  name   = \"guard\"\n  policy = jsonencode({{ Statement = [{{ Effect = \"Deny\", Action = [\"dynamodb:DeleteTable\", \"dynamodb:DeleteItem\"], Resource = \"*\" }}] }})\n}}\nresource \"aws_iam_role_policy_attachment\" \"guard\" {{\n  role       = aws_iam_role.node.name\n  policy_arn = aws_iam_policy.guard.arn\n}}\n"
+        );
+        let paths = run(vec![
+            terraform(&guarded),
+            manifests(&format!("{SOCKET}{DENY_IMDS}")),
+        ]);
+        assert_eq!(paths[0].grant_kind, "every-table");
+        assert!(
+            paths[0]
+                .grant
+                .ends_with("every DynamoDB action but DeleteItem, DeleteTable on every table"),
+            "{}",
+            paths[0].grant
+        );
+        // A Deny on one table takes nothing from a policy that allows on `*`.
+        let narrow = guarded.replace(
+            "Resource = \"*\" }",
+            "Resource = \"arn:aws:dynamodb:*:*:table/audit\" }",
+        );
+        let paths = run(vec![
+            terraform(&narrow),
+            manifests(&format!("{SOCKET}{DENY_IMDS}")),
+        ]);
+        assert_eq!(paths[0].grant_kind, "all");
+        // Every write taken back: no path.
+        let all_writes = guarded.replace(
+            "Action = [\"dynamodb:DeleteTable\", \"dynamodb:DeleteItem\"]",
+            "NotAction = [\"dynamodb:Get*\", \"dynamodb:Query\", \"dynamodb:Scan\", \"dynamodb:Describe*\", \"dynamodb:List*\", \"dynamodb:BatchGet*\", \"dynamodb:PartiQLSelect\", \"dynamodb:ConditionCheckItem\"]",
+        );
+        assert!(run(vec![
+            terraform(&all_writes),
+            manifests(&format!("{SOCKET}{DENY_IMDS}"))
+        ])
+        .is_empty());
+    }
+
+    #[test]
+    fn a_role_outside_the_scan_is_low_confidence_behind_a_door_only() {
+        let outside = NODES.replace(
+            "node_role_arn   = aws_iam_role.node.arn",
+            "node_role_arn   = \"arn:aws:iam::1:role/elsewhere\"",
+        );
+        let paths = run(vec![
+            terraform(&outside),
+            manifests(&format!("{SOCKET}{DENY_IMDS}")),
+        ]);
+        assert_eq!(paths.len(), 1);
+        assert_eq!(
+            (paths[0].confidence, paths[0].severity, paths[0].grant_kind),
+            ("low", "medium", "unknown")
+        );
+        assert!(paths[0]
+            .unknown_reason
+            .contains("arn:aws:iam::1:role/elsewhere is not in the scan"));
+        // The pod's own role outside the scan, without a door: nothing.
+        let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop, annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/nowhere'}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: app, namespace: shop}\nspec:\n  serviceAccountName: app\n  containers: [{name: a, image: x}]\n";
+        assert!(run(vec![manifests(sa)]).is_empty());
+    }
+
+    #[test]
+    fn own_roles_irsa_pod_identity_and_ecs_task_roles() {
+        let roles = r#"
+resource "aws_iam_role" "app" {
+  name = "app"
+  inline_policy {
+    name   = "all"
+    policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "dynamodb:*", Resource = "*" }] })
+  }
+}
+resource "aws_iam_role" "scoped" {
+  name = "scoped"
+  inline_policy {
+    name   = "own"
+    policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "dynamodb:PutItem", Resource = "arn:aws:dynamodb:eu-west-1:1:table/own" }] })
+  }
+}
+resource "aws_eks_pod_identity_association" "worker" {
+  cluster_name    = "c"
+  namespace       = "shop"
+  service_account = "worker"
+  role_arn        = aws_iam_role.app.arn
+}
+resource "aws_ecs_task_definition" "job" {
+  family                   = "job"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  task_role_arn            = aws_iam_role.app.arn
+  container_definitions    = jsonencode([{ name = "j", image = "x", essential = true }])
+}
+"#;
+        let k8s = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: api, namespace: shop, annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/app'}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: narrow, namespace: shop, annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/scoped'}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop}\nspec:\n  serviceAccountName: api\n  containers: [{name: a, image: x}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: worker, namespace: shop}\nspec:\n  serviceAccountName: worker\n  containers: [{name: a, image: x}]\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: narrow, namespace: shop}\nspec:\n  serviceAccountName: narrow\n  containers: [{name: a, image: x}]\n";
+        let paths = run(vec![terraform(roles), manifests(k8s)]);
+        let got: Vec<(&str, &str, &str)> = paths
+            .iter()
+            .map(|p| (p.resource.as_str(), p.severity, p.kinds[0]))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("aws_ecs_task_definition.job", "high", "own-role"),
+                ("Pod shop/api", "high", "own-role"),
+                ("Pod shop/worker", "high", "own-role"),
+            ],
+            "a role scoped to its own table is no path"
+        );
+        assert!(paths[1]
+            .path
+            .contains("service account api (IRSA) → role app"));
+        assert!(paths[2]
+            .path
+            .contains("service account worker (Pod Identity) → role app"));
+    }
+
+    #[test]
+    fn ecs_network_modes_and_user_data() {
+        let infra = |user_data: &str| {
+            format!(
+                r#"
+resource "aws_iam_role" "instance" {{
+  name                = "ecs-instance"
+  managed_policy_arns = ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]
+}}
+resource "aws_iam_instance_profile" "instance" {{
+  name = "ecs-instance"
+  role = aws_iam_role.instance.name
+}}
+resource "aws_instance" "ecs" {{
+  iam_instance_profile = aws_iam_instance_profile.instance.name
+  user_data            = "{user_data}"
+}}
+resource "aws_ecs_task_definition" "bridge" {{
+  family                = "bridge"
+  network_mode          = "bridge"
+  container_definitions = jsonencode([{{ name = "j", image = "x", essential = true }}])
+}}
+resource "aws_ecs_task_definition" "vpc" {{
+  family                = "vpc"
+  network_mode          = "awsvpc"
+  container_definitions = jsonencode([{{ name = "j", image = "x", essential = true }}])
+}}
+"#
+            )
+        };
+        // aws_instance without metadata_options: IMDSv1 answers containers.
+        let open = run(vec![terraform(&infra(
+            "echo ECS_CLUSTER=jobs >> /etc/ecs/ecs.config",
+        ))]);
+        let resources: Vec<&str> = open.iter().map(|p| p.resource.as_str()).collect();
+        assert_eq!(
+            resources,
+            [
+                "aws_ecs_task_definition.bridge",
+                "aws_ecs_task_definition.vpc"
+            ]
+        );
+        assert!(
+            open[0]
+                .path
+                .contains("(bridge network mode) + IMDSv1 (BRK501)"),
+            "{}",
+            open[0].path
+        );
+        let blocked = run(vec![terraform(&infra(
+            "echo ECS_CLUSTER=jobs >> /etc/ecs/ecs.config; echo ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config; iptables --insert DOCKER-USER 1 --in-interface docker+ --destination 169.254.169.254/32 --jump DROP",
+        ))]);
+        assert!(
+            blocked.is_empty(),
+            "{:?}",
+            blocked.iter().map(|p| &p.path).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn paths_come_out_in_the_same_order_whatever_the_input_order() {
+        let k8s = manifests(&format!(
+            "{SOCKET}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: api, namespace: shop}}\nspec:\n  containers: [{{name: a, image: x}}]\n"
+        ));
+        let second = NODES
+            .replace("\"default\"", "\"second\"")
+            .replace("eks-node", "eks-node-2");
+        let a = run(vec![
+            terraform(NODES),
+            terraform_in("second.tf", &second),
+            k8s,
+        ]);
+        let k8s = manifests(&format!(
+            "{SOCKET}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: api, namespace: shop}}\nspec:\n  containers: [{{name: a, image: x}}]\n"
+        ));
+        let b = run(vec![
+            k8s,
+            terraform_in("second.tf", &second),
+            terraform(NODES),
+        ]);
+        let text = |v: &[EscapePath]| v.iter().map(|p| p.path.clone()).collect::<Vec<_>>();
+        assert_eq!(text(&a), text(&b));
+        assert_eq!(
+            a.len(),
+            4,
+            "two workloads, two node groups with their own roles"
+        );
+    }
 }

@@ -543,6 +543,83 @@ mod tests {
     }
 
     #[test]
+    fn cidrs_of_both_families_with_except_lists() {
+        let [v4, v6] = imds_addresses();
+        assert!(cidr_contains_ip("fd00:ec2::/32", v6));
+        assert!(cidr_contains_ip("fd00:ec2::254/128", v6));
+        assert!(cidr_contains_ip("fd00:ec2::254", v6));
+        assert!(cidr_contains_ip("::/0", v6));
+        assert!(!cidr_contains_ip("fe80::/10", v6));
+        assert!(
+            !cidr_contains_ip("0.0.0.0/0", v6),
+            "IPv4 blocks hold no IPv6 address"
+        );
+        assert!(!cidr_contains_ip("::/0", v4), "and the other way round");
+        assert!(!cidr_contains_ip("fd00:ec2::/129", v6));
+        assert!(cidr_contains_ip("169.254.169.254/32", v4));
+        let v6_open = policy(
+            "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock: {cidr: 0.0.0.0/0, except: [169.254.0.0/16]}\n    - ipBlock: {cidr: '::/0', except: ['fd00::/8']}\n",
+        );
+        assert!(!v6_open.allows_imds);
+        assert_eq!(v6_open.imds_v6_action, None, "fd00::/8 is excepted");
+        let v6_allowed = policy(
+            "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock: {cidr: '::/0', except: ['fd00:ec2::253/128']}\n",
+        );
+        assert_eq!(v6_allowed.imds_v6_action.as_deref(), Some("allow"));
+        assert_eq!(v6_allowed.imds_action, None);
+    }
+
+    fn one(text: &str) -> NetworkPolicy {
+        let mut facts = Facts::default();
+        extract(&yaml::parse(text).unwrap()[0], "np.yaml", &mut facts);
+        facts.network_policies.remove(0)
+    }
+
+    #[test]
+    fn calico_rules_in_order() {
+        let p = one(
+            "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec:\n  selector: app == 'x'\n  order: 100\n  egress:\n  - action: Log\n  - action: Allow\n    protocol: UDP\n  - action: Deny\n    protocol: TCP\n    destination: {nets: [169.254.0.0/16], ports: ['1:1024']}\n  - action: Allow\n",
+        );
+        assert_eq!(
+            (p.flavor, p.cluster_wide, p.order),
+            ("calico", true, Some(100.0))
+        );
+        assert_eq!(p.imds_action.as_deref(), Some("deny"));
+        assert_eq!(
+            p.imds_v6_action.as_deref(),
+            Some("allow"),
+            "the deny names only IPv4"
+        );
+        assert!(p.isolates_egress && p.namespace.is_none());
+        assert_eq!(p.selector_expression.as_deref(), Some("app == 'x'"));
+        let not_nets = one(
+            "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy\nmetadata: {name: n, namespace: shop}\nspec:\n  types: [Egress]\n  egress:\n  - action: Allow\n    destination: {notNets: [169.254.169.254/32]}\n",
+        );
+        assert_eq!(not_nets.imds_action, None);
+        assert_eq!(not_nets.selector_expression.as_deref(), Some("all()"));
+    }
+
+    #[test]
+    fn cilium_deny_rules_and_entities() {
+        let p = one(
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: c, namespace: shop}\nspec:\n  endpointSelector: {matchLabels: {'k8s:app': api}}\n  egress:\n  - toEntities: [world]\n  egressDeny:\n  - toCIDRSet: [{cidr: 169.254.0.0/16, except: [169.254.170.2/32]}]\n    toPorts: [{ports: [{port: '80', protocol: TCP}]}]\n",
+        );
+        assert_eq!(p.flavor, "cilium");
+        assert_eq!(p.pod_selector.match_labels["app"], "api");
+        assert_eq!(p.imds_action.as_deref(), Some("deny"));
+        assert_eq!(
+            p.imds_v6_action.as_deref(),
+            Some("allow"),
+            "world holds fd00:ec2::254"
+        );
+        let ports = one(
+            "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: c}\nspec:\n  endpointSelector: {}\n  egress:\n  - toPorts: [{ports: [{port: '443', protocol: TCP}]}]\n",
+        );
+        assert!(ports.cluster_wide && ports.isolates_egress);
+        assert_eq!(ports.imds_action, None, "only port 443 is allowed");
+    }
+
+    #[test]
     fn egress_rules_and_imds() {
         let deny_all = policy("  podSelector: {}\n  policyTypes: [Egress]\n");
         assert!(deny_all.isolates_egress && !deny_all.allows_imds);

@@ -235,6 +235,84 @@ mod tests {
     }
 
     #[test]
+    fn selectors_with_match_labels_and_match_expressions() {
+        let pod = |labels: &str| {
+            facts(&format!(
+                "apiVersion: v1\nkind: Pod\nmetadata: {{name: p, namespace: shop, labels: {{{labels}}}}}\nspec:\n  containers: [{{name: a}}]\n"
+            ))
+        };
+        let deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec:\n  podSelector:\n    matchLabels: {tier: web}\n    matchExpressions:\n    - {key: app, operator: In, values: [api, web]}\n    - {key: env, operator: NotIn, values: [dev]}\n    - {key: team, operator: Exists}\n    - {key: legacy, operator: DoesNotExist}\n  policyTypes: [Egress]\n";
+        for (labels, selected) in [
+            ("tier: web, app: api, team: a", true),
+            ("tier: web, app: api, team: a, env: prod", true),
+            ("tier: web, app: api, team: a, env: dev", false),
+            ("tier: web, app: db, team: a", false),
+            ("tier: web, app: api", false),
+            ("tier: web, app: api, team: a, legacy: 'yes'", false),
+            ("app: api, team: a", false),
+        ] {
+            let mut all = [pod(labels), facts(deny)];
+            link(&mut all);
+            let expected = if selected { Tri::No } else { Tri::Yes };
+            assert_eq!(all[0].workloads[0].imds_egress, expected, "{labels}");
+        }
+    }
+
+    #[test]
+    fn calico_order_cilium_deny_and_ipv6() {
+        let allow_all = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: open, namespace: shop}\nspec:\n  podSelector: {}\n  egress: [{}]\n";
+        let calico = |order: u32, action: &str, selector: &str| {
+            format!("apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {{name: g}}\nspec:\n  selector: \"{selector}\"\n  order: {order}\n  types: [Egress]\n  egress:\n  - action: {action}\n    destination: {{nets: [169.254.169.254/32]}}\n  - action: Allow\n")
+        };
+        // Calico's deny at order 10 comes before the Kubernetes allow (1000).
+        let mut all = [
+            facts(POD),
+            facts(allow_all),
+            facts(&calico(10, "Deny", "app == 'api'")),
+        ];
+        link(&mut all);
+        let w = &all[0].workloads[0];
+        assert_eq!(w.imds_egress, Tri::No, "{}", w.imds_egress_reason);
+        assert!(w
+            .imds_egress_reason
+            .contains("Calico GlobalNetworkPolicy g denies"));
+        assert_eq!(w.imds_egress_v6, Tri::Yes, "the deny names only IPv4");
+        // At order 2000, after the Kubernetes allow.
+        let mut all = [
+            facts(POD),
+            facts(allow_all),
+            facts(&calico(2000, "Deny", "app == 'api'")),
+        ];
+        link(&mut all);
+        assert_eq!(all[0].workloads[0].imds_egress, Tri::Yes);
+        // A selector that does not match the pod.
+        let mut all = [facts(POD), facts(&calico(10, "Deny", "app == 'web'"))];
+        link(&mut all);
+        assert_eq!(all[0].workloads[0].imds_egress, Tri::Yes);
+        // A namespace selector on labels breakout has not seen: unknown.
+        let ns = calico(10, "Deny", "all()").replace(
+            "  order:",
+            "  namespaceSelector: team == 'payments'\n  order:",
+        );
+        let mut all = [facts(POD), facts(&ns)];
+        link(&mut all);
+        assert_eq!(all[0].workloads[0].imds_egress, Tri::Unknown);
+        let by_name = calico(10, "Deny", "all()").replace(
+            "  order:",
+            "  namespaceSelector: projectcalico.org/name == 'shop'\n  order:",
+        );
+        let mut all = [facts(POD), facts(&by_name)];
+        link(&mut all);
+        assert_eq!(all[0].workloads[0].imds_egress, Tri::No);
+        // Cilium: a deny wins over an allow, in any policy.
+        let cilium = "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: c}\nspec:\n  endpointSelector: {matchLabels: {'k8s:io.kubernetes.pod.namespace': shop}}\n  egressDeny:\n  - toCIDR: [169.254.169.254/32, 'fd00:ec2::254/128']\n";
+        let mut all = [facts(POD), facts(allow_all), facts(cilium)];
+        link(&mut all);
+        let w = &all[0].workloads[0];
+        assert_eq!((w.imds_egress, w.imds_egress_v6), (Tri::No, Tri::No));
+    }
+
+    #[test]
     fn policies_in_other_files_and_namespaces() {
         let deny = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: shop}\nspec: {podSelector: {}, policyTypes: [Egress]}\n";
         let other_ns = deny.replace("namespace: shop", "namespace: billing");

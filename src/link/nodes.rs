@@ -211,9 +211,10 @@ fn instance_role(
             .clone()
             .or_else(|| m.iam_instance_profile_refs.first().cloned())
             .unwrap_or_default();
-        return Some(RoleLink::Unknown(format!(
-            "instance profile {what} is not in the scan"
-        )));
+        return Some(RoleLink::Unknown(
+            format!("of instance profile {what} (not in the scan)"),
+            format!("instance profile {what} is not in the scan"),
+        ));
     };
     steps.push(step(
         "",
@@ -222,7 +223,7 @@ fn instance_role(
         &p.file,
         p.locs.get("role").copied().unwrap_or(p.loc),
     ));
-    Some(roles.resolve(p.role.as_deref(), &p.role_refs, p_at))
+    Some(roles.resolve(p.role.as_deref(), &p.role_refs, p_at, &p.file))
 }
 
 /// Every machine in the scan: Kubernetes nodes first, then ECS container instances.
@@ -253,14 +254,16 @@ pub fn machines<'a>(all: &'a [Facts], roles: &Roles) -> (Vec<Machine<'a>>, Vec<M
     let mut kubernetes = Vec::new();
     let mut used_templates: Vec<(usize, &str)> = Vec::new();
     for &(g_at, g) in &groups {
+        // `cluster/name` tells apart the `default` node groups of several clusters.
+        let name = match (&g.cluster, &g.name) {
+            (Some(c), Some(n)) => format!("{c}/{n}"),
+            (None, Some(n)) => n.clone(),
+            _ => g.resource.clone(),
+        };
         let mut steps = vec![step(
             "",
             &g.resource,
-            format!(
-                "node group {} ({})",
-                g.name.as_deref().unwrap_or(&g.resource),
-                g.resource
-            ),
+            format!("node group {name} ({})", g.resource),
             &g.file,
             g.loc,
         )];
@@ -282,7 +285,7 @@ pub fn machines<'a>(all: &'a [Facts], roles: &Roles) -> (Vec<Machine<'a>>, Vec<M
                 )),
             },
         };
-        let role = roles.resolve(g.node_role.as_deref(), &g.node_role_refs, g_at);
+        let role = roles.resolve(g.node_role.as_deref(), &g.node_role_refs, g_at, &g.file);
         if let Some(at) = g.locs.get("node_role") {
             steps.push(step(
                 "",
@@ -295,7 +298,7 @@ pub fn machines<'a>(all: &'a [Facts], roles: &Roles) -> (Vec<Machine<'a>>, Vec<M
         let mut labels = well_known(g);
         labels.extend(g.labels.clone());
         kubernetes.push(Machine {
-            display: format!("node group {}", g.name.as_deref().unwrap_or(&g.resource)),
+            display: format!("node group {name}"),
             group: Some(g),
             instance: template.map(|(_, m)| m),
             labels: (!g.labels_unknown).then_some(labels),

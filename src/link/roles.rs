@@ -75,8 +75,19 @@ impl Grant {
     pub fn summary(&self) -> String {
         let mut sources: Vec<&(GrantKind, PathStep)> = self.sources.iter().collect();
         sources.sort_by_key(|s| std::cmp::Reverse(s.0));
+        let all = dynamodb::actions();
+        let missing: Vec<&str> = all
+            .iter()
+            .filter(|a| !self.actions.contains(&a.name))
+            .map(|a| a.name.as_str())
+            .collect();
         let what = match self.kind() {
             GrantKind::All => "every DynamoDB action".to_string(),
+            // Every action but a few a Deny takes back.
+            GrantKind::EveryTable if !missing.is_empty() && missing.len() <= 4 => format!(
+                "every DynamoDB action but {} on every table",
+                missing.join(", ")
+            ),
             GrantKind::EveryTable => format!(
                 "{} on every table",
                 list(&self.every_table.iter().cloned().collect::<Vec<_>>())
@@ -131,8 +142,9 @@ fn is_modifying(action: &str) -> bool {
 pub enum RoleLink {
     /// The roles it names (several when several scanned roles match).
     Found(Vec<usize>),
-    /// Not in the scan: why, in words (`arn:aws:iam::1:role/x is not in the scan`).
-    Unknown(String),
+    /// Not in the scan: how it is named (`arn:aws:iam::1:role/x (not in the scan)`),
+    /// and why it is unknown, in words.
+    Unknown(String, String),
 }
 
 /// Every role of the scan with its grant.
@@ -157,7 +169,7 @@ impl<'a> Roles<'a> {
         roles.sort_by(|(_, a), (_, b)| {
             (&a.file, a.loc, &a.resource).cmp(&(&b.file, b.loc, &b.resource))
         });
-        roles.dedup_by(|(_, a), (_, b)| a.resource == b.resource && a.file == b.file);
+        roles.dedup_by(|(i, a), (j, b)| i == j && a.resource == b.resource && a.file == b.file);
         let bindings = indexed(all, |f| &f.role_policies);
         let customer = indexed(all, |f| &f.customer_policies);
         let statements: Vec<(usize, &IamStatement)> = indexed(all, |f| &f.iam_statements)
@@ -175,9 +187,11 @@ impl<'a> Roles<'a> {
         }
     }
 
-    /// The roles a reference in element `at` names: by Terraform reference (in the
-    /// same element), else by ARN or name.
-    pub fn resolve(&self, value: Option<&str>, refs: &[String], at: usize) -> RoleLink {
+    /// The roles a reference in element `at`, file `from`, names: by Terraform
+    /// reference (in the same element), else by ARN or name. When a name matches
+    /// roles in several places (two environments of one repository), the roles
+    /// nearest the reference (the longest common folder) are taken.
+    pub fn resolve(&self, value: Option<&str>, refs: &[String], at: usize, from: &str) -> RoleLink {
         let mut found: BTreeSet<usize> = BTreeSet::new();
         for (i, r) in self.roles.iter().enumerate() {
             let by_ref = self.at[i] == at && refs.iter().any(|x| refers_to(x, &r.resource));
@@ -186,18 +200,33 @@ impl<'a> Roles<'a> {
                 found.insert(i);
             }
         }
+        if refs.is_empty() && found.len() > 1 {
+            let near = |i: &usize| common_folders(from, &self.roles[*i].file);
+            let best = found.iter().map(near).max().unwrap_or(0);
+            found.retain(|i| near(i) == best);
+        }
         if !found.is_empty() {
             return RoleLink::Found(found.into_iter().collect());
         }
-        let what = match (value, refs.first()) {
-            (Some(v), _) => format!("role {v} is not in the scan"),
-            (None, Some(r)) if r.contains("data.aws_iam_role.") => {
-                format!("role {r} is read from the account, not in the scan")
-            }
-            (None, Some(r)) => format!("role {r} is not in the scan"),
-            (None, None) => "the role is known only after apply".to_string(),
+        let (name, why) = match (value, refs.first()) {
+            (Some(v), _) => (
+                format!("{v} (not in the scan)"),
+                format!("role {v} is not in the scan"),
+            ),
+            (None, Some(r)) if r.contains("data.aws_iam_role.") => (
+                format!("{r} (read from the account)"),
+                format!("role {r} is read from the account, not in the scan"),
+            ),
+            (None, Some(r)) => (
+                format!("{r} (not in the scan)"),
+                format!("role {r} is not in the scan"),
+            ),
+            (None, None) => (
+                "known only after apply".to_string(),
+                "the role is known only after apply".to_string(),
+            ),
         };
-        RoleLink::Unknown(what)
+        RoleLink::Unknown(name, why)
     }
 
     /// A role's display name: its name, else its resource.
@@ -205,6 +234,25 @@ impl<'a> Roles<'a> {
         let r = self.roles[i];
         r.name.clone().unwrap_or_else(|| r.resource.clone())
     }
+}
+
+/// How many leading folders two files share.
+pub fn common_folders(a: &str, b: &str) -> usize {
+    let dirs = |p: &str| -> Vec<String> {
+        let path = std::path::Path::new(p);
+        path.parent()
+            .map(|d| {
+                d.components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    dirs(a)
+        .iter()
+        .zip(dirs(b).iter())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// Whether a role name or ARN names the role.

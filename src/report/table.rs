@@ -88,9 +88,13 @@ pub fn render(report: &Report, style: Style) -> String {
         t.set_header(["Rule", "Severity", "Findings", "Title"]);
         let by_rule = count_by_rule(report);
         let mut rules: Vec<&Finding> = Vec::new();
+        // One row per rule, with its most severe finding (a rule such as BRK901 gives
+        // several severities).
         for f in &report.findings {
-            if !rules.iter().any(|r| r.rule_id == f.rule_id) {
-                rules.push(f);
+            match rules.iter_mut().find(|r| r.rule_id == f.rule_id) {
+                Some(r) if f.severity > r.severity => *r = f,
+                Some(_) => {}
+                None => rules.push(f),
             }
         }
         rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
@@ -140,6 +144,14 @@ pub fn render(report: &Report, style: Style) -> String {
                 let new = !seen.contains(&f.rule_id.as_str());
                 seen.push(&f.rule_id);
                 new
+            })
+            .map(|r| {
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule_id == r.rule_id)
+                    .max_by_key(|f| f.severity)
+                    .unwrap_or(r)
             })
             .collect();
         rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));

@@ -183,9 +183,11 @@ impl Instance<'_> {
                 })
                 .collect();
         }
+        // `each.value` stands for what `for_each` iterates over.
+        let each = decl.item.body.get_attribute("for_each").map(|a| &a.value);
         for body in bodies {
             if let Some(a) = body.get_attribute(attr) {
-                self.refs_in(&a.value, &mut out, 0);
+                self.refs_with(&a.value, each, &mut out, 0);
             }
         }
         out
@@ -193,6 +195,17 @@ impl Instance<'_> {
 
     /// Adds the resources `expr` refers to, following locals and variables.
     pub(super) fn refs_in(&self, expr: &Expression, out: &mut BTreeSet<String>, depth: usize) {
+        self.refs_with(expr, None, out, depth);
+    }
+
+    /// [`Self::refs_in`], with `each.` standing for the `for_each` expression `each`.
+    fn refs_with(
+        &self,
+        expr: &Expression,
+        each: Option<&Expression>,
+        out: &mut BTreeSet<String>,
+        depth: usize,
+    ) {
         if depth > MAX_DEPTH {
             return;
         }
@@ -217,7 +230,12 @@ impl Instance<'_> {
                         out.extend(refs.iter().cloned());
                     }
                 }
-                "module" | "each" | "count" | "self" | "path" | "terraform" => {}
+                "each" => {
+                    if let Some(e) = each {
+                        self.refs_in(e, out, depth + 1);
+                    }
+                }
+                "module" | "count" | "self" | "path" | "terraform" => {}
                 rtype if rtype.contains('_') => {
                     out.insert(self.prefixed(&format!("{rtype}.{name}")));
                 }
