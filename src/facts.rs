@@ -60,6 +60,11 @@ pub struct Facts {
     /// Escape paths: chains from a workload to the DynamoDB grants its credentials
     /// reach, built by the paths stage after linking (BRK901 selects them).
     pub escape_paths: Vec<EscapePath>,
+    /// Where these facts come from, canonical: a Terraform root module's folder, or
+    /// the folder of the file. The link stage prefers what is nearest (a repository of
+    /// several environments or examples).
+    #[serde(skip)]
+    pub origin: Option<std::path::PathBuf>,
 }
 
 impl Facts {
@@ -659,6 +664,10 @@ pub struct RolePolicy {
     /// `aws_iam_policy.app`, or the `data.aws_iam_policy_document.app` an inline
     /// policy is written with.
     pub policy_refs: Vec<String>,
+    /// Terraform, `attached`, when the ARN is known only after apply
+    /// (`arn:${partition}:iam::aws:policy/NAME`): the AWS managed policies the
+    /// expression's text names.
+    pub aws_managed_names: Vec<String>,
     /// File the binding is in.
     pub file: String,
     /// Position of the binding (the policy ARN or the inline policy).

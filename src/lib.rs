@@ -169,16 +169,28 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     for module in scan_terraform(&terraform, opts) {
         report.errors.extend(module.errors);
         report.modules_not_scanned.extend(module.unscanned_modules);
-        per_file.push(module.facts);
+        let mut facts = module.facts;
+        facts.origin = module.loaded_dirs.first().cloned();
+        per_file.push(facts);
     }
     let modules = per_file.len();
     // A file refused but still judged counts as failed, not scanned: the counts add
     // up to the files read.
     let mut partial = 0;
     for (file, outcome) in outcomes {
+        let origin = || {
+            std::path::Path::new(&file)
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        };
         match outcome {
-            Outcome::Facts(f) => per_file.push(f),
-            Outcome::Partial(f, e) => {
+            Outcome::Facts(mut f) => {
+                f.origin = origin();
+                per_file.push(f)
+            }
+            Outcome::Partial(mut f, e) => {
+                f.origin = origin();
                 per_file.push(f);
                 report.errors.push(e);
                 partial += 1;

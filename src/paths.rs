@@ -482,14 +482,17 @@ fn machine_parts(
     }
 }
 
-/// Of several facts that match by name, those nearest `file` (longest common folder).
-fn nearest<'a, T>(file: &str, found: Vec<(usize, &'a T, &str)>) -> Vec<(usize, &'a T)> {
-    let near = |f: &str| crate::link::roles::common_folders(file, f);
-    let best = found.iter().map(|(_, _, f)| near(f)).max().unwrap_or(0);
+/// Of several facts (with the element each is in), those nearest element `at`: the
+/// longest common folder of where they come from.
+fn nearest<'a, T>(roles: &Roles, at: usize, found: Vec<(usize, &'a T)>) -> Vec<(usize, &'a T)> {
+    let best = found
+        .iter()
+        .map(|(i, _)| roles.nearness(at, *i))
+        .max()
+        .unwrap_or(0);
     found
         .into_iter()
-        .filter(|(_, _, f)| near(f) == best)
-        .map(|(at, x, _)| (at, x))
+        .filter(|(i, _)| roles.nearness(at, *i) == best)
         .collect()
 }
 
@@ -525,13 +528,14 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
             );
             // The same account in several places (environments): the nearest.
             let accounts = nearest(
-                &w.file,
+                scan.roles,
+                w_at,
                 scan.service_accounts
                     .iter()
                     .filter(|(_, s)| {
                         s.name == account && s.namespace.as_deref().unwrap_or("default") == ns
                     })
-                    .map(|(at, s)| (*at, *s, s.file.as_str()))
+                    .copied()
                     .collect(),
             );
             for (sa_at, sa) in accounts {
@@ -557,7 +561,7 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
                     format!("service account {account} (IRSA)"),
                     vec![uses.clone(), sa_step],
                     scan.roles
-                        .resolve(sa.role_arn.as_deref(), &sa.role_refs, sa_at, &sa.file),
+                        .resolve(sa.role_arn.as_deref(), &sa.role_refs, sa_at),
                 );
             }
             for &(p_at, p) in scan.pod_identities.iter().filter(|(_, p)| {
@@ -575,8 +579,7 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
                 push(
                     format!("service account {account} (Pod Identity)"),
                     vec![uses.clone(), p_step],
-                    scan.roles
-                        .resolve(p.role.as_deref(), &p.role_refs, p_at, &p.file),
+                    scan.roles.resolve(p.role.as_deref(), &p.role_refs, p_at),
                 );
             }
         }
@@ -599,11 +602,31 @@ fn own_parts(scan: &Scan, (w_at, w): (usize, &Workload), parts: &mut Vec<Part>) 
                 "task role".into(),
                 vec![s],
                 scan.roles
-                    .resolve(w.task_role.as_deref(), &w.task_role_refs, w_at, &w.file),
+                    .resolve(w.task_role.as_deref(), &w.task_role_refs, w_at),
             );
         }
         _ => {}
     }
+}
+
+/// The machines nearest the workload: in a repository of several clusters (examples,
+/// environments), a manifest runs on the cluster defined nearest it, folder-wise;
+/// where they are all equally near (one cluster, or manifests apart from the
+/// infrastructure), on all of them.
+fn nearest_machines<'a>(
+    scan: &Scan,
+    at: usize,
+    machines: &'a [Machine<'a>],
+) -> Vec<&'a Machine<'a>> {
+    let best = machines
+        .iter()
+        .map(|m| scan.roles.nearness(at, m.at))
+        .max()
+        .unwrap_or(0);
+    machines
+        .iter()
+        .filter(|m| scan.roles.nearness(at, m.at) == best)
+        .collect()
 }
 
 /// Every path of one workload.
@@ -617,7 +640,7 @@ fn workload_paths(
     match w.platform {
         "kubernetes" if on_fargate(w, &scan.fargate).is_none() => {
             let reach = kubernetes_reach(w);
-            for m in scan.kubernetes {
+            for m in nearest_machines(scan, w_at, scan.kubernetes) {
                 let sched = schedulable(w, m);
                 if sched != Tri::No {
                     machine_parts(w, m, &breakout, &reach, sched, &mut parts);
@@ -645,7 +668,7 @@ fn workload_paths(
                     .map(|c| c.rsplit('/').next().unwrap_or(c).to_string())
                     .collect();
                 let reach = [ecs_reach(w)];
-                for m in scan.ecs {
+                for m in nearest_machines(scan, w_at, scan.ecs) {
                     let in_cluster = clusters.is_empty()
                         || m.ecs_cluster.as_ref().is_none_or(|c| clusters.contains(c));
                     if in_cluster {

@@ -198,6 +198,7 @@ fn role_policy(
         role_refs: Vec::new(),
         policy: Some(policy.to_string()),
         policy_refs: Vec::new(),
+        aws_managed_names: Vec::new(),
         file: file.to_string(),
         loc: pos,
         locs: Locs::new(),

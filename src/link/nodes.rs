@@ -68,6 +68,8 @@ pub struct Machine<'a> {
     pub bridge_blocked: Tri,
     /// For ECS: `awsvpc` tasks cannot reach the metadata service (user data).
     pub awsvpc_blocked: Tri,
+    /// The element of the scan's facts it is in.
+    pub at: usize,
 }
 
 /// The answer of an instance or launch template, from its metadata options.
@@ -223,7 +225,7 @@ fn instance_role(
         &p.file,
         p.locs.get("role").copied().unwrap_or(p.loc),
     ));
-    Some(roles.resolve(p.role.as_deref(), &p.role_refs, p_at, &p.file))
+    Some(roles.resolve(p.role.as_deref(), &p.role_refs, p_at))
 }
 
 /// Every machine in the scan: Kubernetes nodes first, then ECS container instances.
@@ -285,7 +287,7 @@ pub fn machines<'a>(all: &'a [Facts], roles: &Roles) -> (Vec<Machine<'a>>, Vec<M
                 )),
             },
         };
-        let role = roles.resolve(g.node_role.as_deref(), &g.node_role_refs, g_at, &g.file);
+        let role = roles.resolve(g.node_role.as_deref(), &g.node_role_refs, g_at);
         if let Some(at) = g.locs.get("node_role") {
             steps.push(step(
                 "",
@@ -309,6 +311,7 @@ pub fn machines<'a>(all: &'a [Facts], roles: &Roles) -> (Vec<Machine<'a>>, Vec<M
             ecs_cluster: None,
             bridge_blocked: Tri::No,
             awsvpc_blocked: Tri::No,
+            at: g_at,
         });
     }
     let mut ecs = Vec::new();
@@ -362,6 +365,7 @@ pub fn machines<'a>(all: &'a [Facts], roles: &Roles) -> (Vec<Machine<'a>>, Vec<M
             ecs_cluster: m.ecs_cluster.clone(),
             bridge_blocked: user_data(m.bridge_imds_blocked),
             awsvpc_blocked: user_data(m.ecs_awsvpc_block_imds),
+            at: m_at,
         };
         if m.eks_node {
             kubernetes.push(machine);

@@ -158,6 +158,8 @@ pub struct Roles<'a> {
     pub roles: Vec<&'a IamRole>,
     /// The element of the scan's facts each role is in.
     pub at: Vec<usize>,
+    /// Where each element of the scan's facts comes from ([`Facts::origin`]).
+    pub origins: Vec<Option<std::path::PathBuf>>,
     /// Their grants, by index.
     pub grants: Vec<Grant>,
 }
@@ -181,17 +183,18 @@ impl<'a> Roles<'a> {
             .map(|r| grant(*r, &bindings, &customer, &statements))
             .collect();
         Roles {
+            origins: all.iter().map(|f| f.origin.clone()).collect(),
             at: roles.iter().map(|(i, _)| *i).collect(),
             roles: roles.into_iter().map(|(_, r)| r).collect(),
             grants,
         }
     }
 
-    /// The roles a reference in element `at`, file `from`, names: by Terraform
-    /// reference (in the same element), else by ARN or name. When a name matches
-    /// roles in several places (two environments of one repository), the roles
-    /// nearest the reference (the longest common folder) are taken.
-    pub fn resolve(&self, value: Option<&str>, refs: &[String], at: usize, from: &str) -> RoleLink {
+    /// The roles a reference in element `at` names: by Terraform reference (in the
+    /// same element), else by ARN or name. When a name matches roles in several
+    /// places (two environments of one repository), the roles nearest the reference
+    /// (the longest common folder of where their facts come from) are taken.
+    pub fn resolve(&self, value: Option<&str>, refs: &[String], at: usize) -> RoleLink {
         let mut found: BTreeSet<usize> = BTreeSet::new();
         for (i, r) in self.roles.iter().enumerate() {
             let by_ref = self.at[i] == at && refs.iter().any(|x| refers_to(x, &r.resource));
@@ -201,7 +204,7 @@ impl<'a> Roles<'a> {
             }
         }
         if refs.is_empty() && found.len() > 1 {
-            let near = |i: &usize| common_folders(from, &self.roles[*i].file);
+            let near = |i: &usize| self.nearness(at, self.at[*i]);
             let best = found.iter().map(near).max().unwrap_or(0);
             found.retain(|i| near(i) == best);
         }
@@ -229,30 +232,24 @@ impl<'a> Roles<'a> {
         RoleLink::Unknown(name, why)
     }
 
+    /// How near two elements of the scan's facts are: the folders their origins
+    /// share.
+    pub fn nearness(&self, a: usize, b: usize) -> usize {
+        match (&self.origins[a], &self.origins[b]) {
+            (Some(x), Some(y)) => x
+                .components()
+                .zip(y.components())
+                .take_while(|(p, q)| p == q)
+                .count(),
+            _ => 0,
+        }
+    }
+
     /// A role's display name: its name, else its resource.
     pub fn name(&self, i: usize) -> String {
         let r = self.roles[i];
         r.name.clone().unwrap_or_else(|| r.resource.clone())
     }
-}
-
-/// How many leading folders two files share.
-pub fn common_folders(a: &str, b: &str) -> usize {
-    let dirs = |p: &str| -> Vec<String> {
-        let path = std::path::Path::new(p);
-        path.parent()
-            .map(|d| {
-                d.components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    dirs(a)
-        .iter()
-        .zip(dirs(b).iter())
-        .take_while(|(x, y)| x == y)
-        .count()
 }
 
 /// Whether a role name or ARN names the role.
@@ -344,6 +341,15 @@ fn grant(
             own.extend(holders(b_at, &holder, &b.policy_refs));
             matched = true;
         }
+        // An ARN known only after apply whose text names AWS managed policies.
+        if b.kind == "attached" && b.policy.is_none() && !b.aws_managed_names.is_empty() {
+            for name in &b.aws_managed_names {
+                if let Some(p) = dynamodb::managed_policy(name) {
+                    managed.push((b, p, name.clone()));
+                }
+            }
+            matched = true;
+        }
         if let Some(arn) = b.policy.as_deref().filter(|_| b.kind == "attached") {
             if let Some(p) = dynamodb::managed_policy(arn) {
                 managed.push((b, p, arn.to_string()));
@@ -367,13 +373,19 @@ fn grant(
             // Inline documents a role's own `managed_policy_arns` cannot hold; but an
             // attachment of a data-source document does not exist either.
             if !matched {
-                let what = b
-                    .policy
-                    .clone()
-                    .or_else(|| b.policy_refs.first().cloned())
-                    .unwrap_or_else(|| "a policy known only after apply".into());
                 out.unknown
-                    .push(format!("policy {what} is not in the scan"));
+                    .push(match (&b.policy, b.policy_refs.is_empty()) {
+                        (Some(arn), _) => format!("policy {arn} is not in the scan"),
+                        (None, false) => format!(
+                            "a policy attached by {} is known only after apply (from {})",
+                            b.resource,
+                            b.policy_refs.join(", ")
+                        ),
+                        (None, true) => format!(
+                            "a policy attached by {} is known only after apply",
+                            b.resource
+                        ),
+                    });
             }
         }
     }
@@ -387,13 +399,27 @@ fn grant(
             .filter(|d| iam::deny_covers_statement(d, s))
             .flat_map(|d| &d.dynamodb.actions)
             .collect();
-        let granted: Vec<String> = s
-            .dynamodb
-            .actions
-            .iter()
-            .filter(|a| !taken.contains(a))
-            .cloned()
-            .collect();
+        // An action entry known only after apply: what the written `Action` patterns
+        // grant is the known part; a `NotAction` one is not known at all.
+        let known: Vec<String> = if s.dynamodb.unknown_actions {
+            out.unknown.push(format!(
+                "{} {} has actions known only after apply",
+                s.resource, s.statement
+            ));
+            catalog
+                .iter()
+                .filter(|a| s.dynamodb.actions.contains(&a.name))
+                .filter(|a| {
+                    s.actions
+                        .iter()
+                        .any(|p| iam::wildcard_match(p, &a.full_name))
+                })
+                .map(|a| a.name.clone())
+                .collect()
+        } else {
+            s.dynamodb.actions.clone()
+        };
+        let granted: Vec<String> = known.into_iter().filter(|a| !taken.contains(a)).collect();
         let modifying: Vec<String> = granted
             .iter()
             .filter(|a| is_modifying(a))

@@ -189,7 +189,7 @@ pub fn instance_profile_of(values: &Node) -> Option<String> {
 
 /// What an instance's user data says about the metadata service and the cluster it
 /// joins.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct UserData {
     /// Joins an ECS cluster.
     pub ecs: bool,

@@ -524,6 +524,8 @@ struct Instance<'m> {
     ancestors: Vec<usize>,
     /// The resources each input's expression refers to in the caller ([`refs`]).
     input_refs: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// The literal text of each input's expression in the caller ([`refs`]).
+    input_literals: BTreeMap<String, String>,
 }
 
 impl<'m> Instance<'m> {
@@ -552,6 +554,7 @@ impl<'m> Instance<'m> {
             children: RefCell::new(BTreeMap::new()),
             ancestors,
             input_refs: BTreeMap::new(),
+            input_literals: BTreeMap::new(),
         };
         for (fi, f) in module.files.iter().enumerate() {
             for s in f.body.iter() {
@@ -1107,6 +1110,7 @@ impl<'m> Instance<'m> {
         ancestors.push(self.index);
         let mut child = Instance::new(self.shared, callee, address, inputs, ancestors);
         child.input_refs = self.module_input_refs(decl);
+        child.input_literals = self.module_input_literals(decl);
         let child = Rc::new(child);
         self.children.borrow_mut().insert(cache_key, child.clone());
         Some(child)
@@ -1175,6 +1179,8 @@ impl<'m> Instance<'m> {
         }
         self.link_node_groups(facts);
         self.link_refs(facts);
+        self.link_user_data(facts);
+        self.link_managed_names(facts);
         for (name, decl) in &self.modules {
             if !self.file(decl.file).reported {
                 continue;

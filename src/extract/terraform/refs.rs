@@ -12,13 +12,17 @@
 
 use super::{blocks, Decl, Instance};
 use crate::facts::Facts;
+use hcl_edit::expr::FuncCall;
 use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
 use hcl_edit::structure::{Block, Body};
-use hcl_edit::visit::{visit_traversal, Visit};
+use hcl_edit::visit::{visit_func_call, visit_traversal, Visit};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How deep `local` and `var` references are followed.
 const MAX_DEPTH: usize = 8;
+
+/// Literal text collected for one expression beyond this is not needed.
+const MAX_LITERAL_TEXT: usize = 256 * 1024;
 
 /// The attributes read, per resource type: (path to the attribute, the fact field it
 /// fills).
@@ -244,6 +248,209 @@ impl Instance<'_> {
         }
     }
 
+    /// The literal text of an expression: its strings and template text, through
+    /// locals, variables, `each.` and the files `templatefile()`/`file()` read (their
+    /// text as written). What an unknown interpolation would add is not in it.
+    pub(super) fn literals_with(
+        &self,
+        (expr, file): (&Expression, usize),
+        each: Option<&Expression>,
+        out: &mut String,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH || out.len() > MAX_LITERAL_TEXT {
+            return;
+        }
+        let mut found = Literals::default();
+        found.visit_expr(expr);
+        for text in &found.text {
+            out.push_str(text);
+            out.push('\n');
+        }
+        for (root, name, next) in &found.refs {
+            match root.as_str() {
+                "local" => {
+                    if let Some(d) = self.locals.get(name) {
+                        self.literals_with((&d.item.value, d.file), None, out, depth + 1);
+                    }
+                }
+                "var" => {
+                    if let Some(t) = self.input_literals.get(name) {
+                        out.push_str(t);
+                        out.push('\n');
+                    }
+                }
+                // `each.value` is every value `for_each` holds; `each.value.x`, the `x`
+                // of each, when `for_each` spells them out.
+                "each" => match (each, next) {
+                    (Some(e), None) => self.literals_with((e, file), None, out, depth + 1),
+                    (Some(e), Some(attr)) => self.project((e, file), attr, out, depth + 1),
+                    _ => {}
+                },
+                _ => {}
+            }
+        }
+        // The template a `templatefile` or `file` call reads, when its path is known.
+        for path in &found.files {
+            let v = self.eval_in(file, path, &[]);
+            if let Some(p) = v.as_str() {
+                if let Ok((text, _)) = crate::parse::hcl::eval::Scope::read_file(self, p) {
+                    out.push_str(&text);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+
+    /// The literal text of attribute `attr` of every value of an object written out
+    /// (a `for_each` map of objects), following locals to it; nothing for anything
+    /// else (a `for` expression, a variable): better nothing than everything.
+    fn project(
+        &self,
+        (expr, file): (&Expression, usize),
+        attr: &str,
+        out: &mut String,
+        depth: usize,
+    ) {
+        if depth > MAX_DEPTH {
+            return;
+        }
+        match expr {
+            Expression::Object(obj) => {
+                for (_, value) in obj.iter() {
+                    if let Expression::Object(item) = value.expr() {
+                        for (key, v) in item.iter() {
+                            let k = match key {
+                                hcl_edit::expr::ObjectKey::Ident(i) => i.value().to_string(),
+                                hcl_edit::expr::ObjectKey::Expression(e) => match e {
+                                    Expression::String(s) => s.value().to_string(),
+                                    _ => continue,
+                                },
+                            };
+                            if k == attr {
+                                self.literals_with((v.expr(), file), None, out, depth + 1);
+                            }
+                        }
+                    }
+                }
+            }
+            Expression::Traversal(t) => {
+                let Expression::Variable(root) = &t.expr else {
+                    return;
+                };
+                let Some(TraversalOperator::GetAttr(name)) = t.operators.first().map(|o| o.value())
+                else {
+                    return;
+                };
+                if root.value().as_str() == "local" && t.operators.len() == 1 {
+                    if let Some(d) = self.locals.get(name.value().as_str()) {
+                        self.project((&d.item.value, d.file), attr, out, depth + 1);
+                    }
+                }
+            }
+            Expression::Parenthesis(p) => self.project((p.inner(), file), attr, out, depth + 1),
+            _ => {}
+        }
+    }
+
+    /// The literal text of each argument of a module call, for the callee's `var.`.
+    pub(super) fn module_input_literals(&self, decl: Decl<'_, Block>) -> BTreeMap<String, String> {
+        let each = decl.item.body.get_attribute("for_each").map(|a| &a.value);
+        decl.item
+            .body
+            .attributes()
+            .filter_map(|a| {
+                let mut text = String::new();
+                self.literals_with((&a.value, decl.file), each, &mut text, 0);
+                (!text.trim().is_empty()).then(|| (a.key.value().to_string(), text))
+            })
+            .collect()
+    }
+
+    /// For instances and launch templates whose user data is known only after apply,
+    /// reads what its literal text says (`ECS_CLUSTER=`, `/etc/eks/bootstrap.sh`, the
+    /// IMDS blocks): the interpolations left unknown rarely hold those.
+    pub(super) fn link_user_data(&self, facts: &mut Facts) {
+        for ((rtype, name), decl) in &self.resources {
+            if !matches!(
+                rtype.as_str(),
+                "aws_instance" | "aws_launch_template" | "aws_launch_configuration"
+            ) {
+                continue;
+            }
+            let base = self.prefixed(&format!("{rtype}.{name}"));
+            if !facts
+                .instances
+                .iter()
+                .any(|i| is_instance_of(&i.resource, &base) && i.user_data_unknown)
+            {
+                continue;
+            }
+            let Some(a) = decl
+                .item
+                .body
+                .get_attribute("user_data")
+                .or_else(|| decl.item.body.get_attribute("user_data_base64"))
+            else {
+                continue;
+            };
+            let each = decl.item.body.get_attribute("for_each").map(|a| &a.value);
+            let mut text = String::new();
+            self.literals_with((&a.value, decl.file), each, &mut text, 0);
+            let read = super::links::read_user_data(&text);
+            for i in facts
+                .instances
+                .iter_mut()
+                .filter(|i| is_instance_of(&i.resource, &base) && i.user_data_unknown)
+            {
+                i.ecs_container_instance |= read.ecs;
+                i.eks_node |= read.eks;
+                i.ecs_awsvpc_block_imds |= read.awsvpc_block_imds;
+                i.bridge_imds_blocked |= read.bridge_blocked;
+                if i.ecs_cluster.is_none() {
+                    i.ecs_cluster = read.ecs_cluster.clone();
+                }
+            }
+        }
+    }
+
+    /// For attachments whose policy ARN is known only after apply (a partition from a
+    /// data source), the AWS managed policies the expression's text names.
+    pub(super) fn link_managed_names(&self, facts: &mut Facts) {
+        for ((rtype, name), decl) in &self.resources {
+            if !matches!(
+                rtype.as_str(),
+                "aws_iam_role_policy_attachment"
+                    | "aws_iam_policy_attachment"
+                    | "aws_iam_role_policy_attachments_exclusive"
+                    | "aws_iam_role"
+            ) {
+                continue;
+            }
+            let base = self.prefixed(&format!("{rtype}.{name}"));
+            let unknown = |p: &crate::facts::RolePolicy| {
+                is_instance_of(&p.resource, &base) && p.kind == "attached" && p.policy.is_none()
+            };
+            if !facts.role_policies.iter().any(unknown) {
+                continue;
+            }
+            let attr = ["policy_arn", "policy_arns", "managed_policy_arns"]
+                .iter()
+                .find_map(|k| decl.item.body.get_attribute(k));
+            let Some(a) = attr else { continue };
+            let each = decl.item.body.get_attribute("for_each").map(|a| &a.value);
+            let mut text = String::new();
+            self.literals_with((&a.value, decl.file), each, &mut text, 0);
+            let names = aws_managed_names(&text);
+            if names.is_empty() {
+                continue;
+            }
+            for p in facts.role_policies.iter_mut().filter(|p| unknown(p)) {
+                p.aws_managed_names = names.clone();
+            }
+        }
+    }
+
     /// The resources each argument of a module call refers to (in this, the calling
     /// instance), for the callee's `var.` references.
     pub(super) fn module_input_refs(
@@ -355,6 +562,75 @@ impl Visit for Collector {
             }
         }
         visit_traversal(self, node);
+    }
+}
+
+/// The AWS managed policy names in the literal text of an ARN expression: the text
+/// must spell `:iam::aws:policy`, and a name is what follows `policy/` or a `/` that
+/// starts a piece of text (`"${local.prefix}/AmazonEKSWorkerNodePolicy"`).
+fn aws_managed_names(text: &str) -> Vec<String> {
+    if !text.contains(":iam::aws:policy") {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for piece in text.split(|c: char| c.is_whitespace() || c == '"' || c == ',') {
+        let name = match piece.rfind("policy/") {
+            Some(i) => &piece[i + "policy/".len()..],
+            None => match piece.strip_prefix('/') {
+                Some(n) => n,
+                None => continue,
+            },
+        };
+        // `service-role/Name` keeps its last segment.
+        let name = name.rsplit('/').next().unwrap_or(name);
+        if !name.is_empty()
+            && name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c))
+        {
+            out.push(name.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Collects the literal text of an expression, the references it makes, and the
+/// path arguments of `templatefile`/`file` calls.
+#[derive(Default)]
+struct Literals {
+    text: Vec<String>,
+    refs: Vec<(String, String, Option<String>)>,
+    files: Vec<Expression>,
+}
+
+impl Visit for Literals {
+    fn visit_string(&mut self, node: &hcl_edit::Decorated<String>) {
+        self.text.push(node.value().clone());
+    }
+
+    // The text of string templates and heredocs, between their interpolations.
+    fn visit_literal(&mut self, node: &hcl_edit::Spanned<String>) {
+        self.text.push(node.value().clone());
+    }
+
+    fn visit_traversal(&mut self, node: &Traversal) {
+        let mut c = Collector::default();
+        c.visit_traversal(node);
+        self.refs.extend(c.refs);
+        visit_traversal(self, node);
+    }
+
+    fn visit_func_call(&mut self, node: &FuncCall) {
+        let name = node.name.name.value().as_str();
+        if name == "templatefile" || name == "file" {
+            if let Some(path) = node.args.iter().next() {
+                self.files.push(path.clone());
+            }
+        }
+        visit_func_call(self, node);
     }
 }
 
@@ -628,6 +904,20 @@ mod tests {
             "module.m[\"y\"].aws_iam_role.a",
             "module.m[\"x\"].aws_iam_role.a[0]"
         ));
+    }
+
+    #[test]
+    fn managed_policy_names_in_arn_templates() {
+        let text = "arn:\n:iam::aws:policy\n/AmazonEKSWorkerNodePolicy\n/AmazonEKS_CNI_Policy\narn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM\n";
+        assert_eq!(
+            aws_managed_names(text),
+            [
+                "AmazonEC2RoleforSSM",
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonEKS_CNI_Policy"
+            ]
+        );
+        assert!(aws_managed_names("/AmazonDynamoDBFullAccess").is_empty());
     }
 
     #[test]

@@ -82,6 +82,7 @@ pub fn extract(ctx: &Ctx, values: &Node, facts: &mut Facts) {
                 role_refs: Vec::new(),
                 policy: Some(a.to_string()),
                 policy_refs: Vec::new(),
+                aws_managed_names: Vec::new(),
                 file: ctx.file.to_string(),
                 loc: values.get("policy").map_or(values.pos, |p| p.pos),
                 locs: Locs::new(),
@@ -186,6 +187,7 @@ fn role(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         role_refs: vec![ctx.address.to_string()],
         policy,
         policy_refs: Vec::new(),
+        aws_managed_names: Vec::new(),
         file: ctx.file.to_string(),
         loc: pos,
         locs: Locs::new(),
@@ -318,6 +320,7 @@ fn attachment(ctx: &Ctx, values: &Node, facts: &mut Facts) {
                     .then(|| arn.as_str().map(str::to_string))
                     .flatten(),
                 policy_refs: Vec::new(),
+                aws_managed_names: Vec::new(),
                 file: ctx.file.to_string(),
                 loc: arn.pos,
                 locs: Locs::new(),
