@@ -19,7 +19,8 @@
 //! A Kubernetes workload runs on every scanned node group whose labels and taints its
 //! `nodeSelector`, required node affinity and tolerations allow, unless a Fargate
 //! profile selects it; an ECS task on the container instances of its cluster, unless
-//! it runs on Fargate. One path per workload and end role, with every door that
+//! it runs on Fargate. Where the scan holds several clusters, those defined nearest
+//! the workload (folder-wise) are taken. One path per workload and end role, with every door that
 //! leads there. A link breakout cannot resolve (a role that is not in the scan, a
 //! hop limit known only after apply) makes the path's confidence low, and is
 //! followed only when the known part already holds a door of kind (a) or (b).
@@ -819,7 +820,7 @@ fn assemble(scan: &Scan, w: &Workload, parts: Vec<Part>) -> Vec<EscapePath> {
                 &mut steps,
             );
             if let Some(g) = grant {
-                for (_, s) in g.sources.iter().take(5) {
+                for (_, s, _) in g.sources.iter().take(5) {
                     add_step(s, &mut steps);
                 }
             }

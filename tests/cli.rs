@@ -1559,7 +1559,11 @@ fn escape_path_sample_gives_critical_and_high_paths_with_their_steps() {
     // The table: the path on one line of the message, its steps indented under it.
     let table = breakout(&["scan", dir, "--only", "BRK901"]).stdout;
     assert!(
-        table.contains("↳ BRK201 samples/escape-path/vulnerable/manifests/image"),
+        table.contains("↳ BRK201 line 31: container builder mounts"),
+        "{table}"
+    );
+    assert!(
+        table.contains("↳ BRK502 samples/escape-path/vulnerable/eks.tf:32:"),
         "{table}"
     );
     // Every file's header names rules that fire on it.

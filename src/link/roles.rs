@@ -25,8 +25,9 @@ pub struct Grant {
     /// Write, delete and admin actions granted on every table.
     pub every_table: BTreeSet<String>,
     /// The statements and managed policies that grant writes, with their rule
-    /// (BRK101, BRK102, BRK103) and a description, most severe first.
-    pub sources: Vec<(GrantKind, PathStep)>,
+    /// (BRK101, BRK102, BRK103), a description and a short name (the managed policy's,
+    /// or the statement's), most severe first.
+    pub sources: Vec<(GrantKind, PathStep, String)>,
     /// A policy bound to the role is not in the scan: it may grant more.
     pub unknown: Vec<String>,
 }
@@ -73,7 +74,7 @@ impl Grant {
     /// `AmazonDynamoDBFullAccess: every DynamoDB action on every table`, naming the
     /// broadest source.
     pub fn summary(&self) -> String {
-        let mut sources: Vec<&(GrantKind, PathStep)> = self.sources.iter().collect();
+        let mut sources: Vec<&(GrantKind, PathStep, String)> = self.sources.iter().collect();
         sources.sort_by_key(|s| std::cmp::Reverse(s.0));
         let all = dynamodb::actions();
         let missing: Vec<&str> = all
@@ -108,14 +109,14 @@ impl Grant {
             what
         };
         match sources.first() {
-            Some((_, s)) => {
+            Some((_, _, name)) => {
                 let more = sources.len() - 1;
                 let and = if more > 0 {
                     format!(" (and {more} more)")
                 } else {
                     String::new()
                 };
-                format!("{}{and}: {what}", s.resource)
+                format!("{name}{and}: {what}")
             }
             None => what,
         }
@@ -454,7 +455,11 @@ fn grant(
                 format!("grants {} on {}", list(&modifying), s.dynamodb.scope),
             ),
         };
-        out.sources.push((kind, statement_step(s, rule, what)));
+        out.sources.push((
+            kind,
+            statement_step(s, rule, what),
+            format!("{} {}", s.resource, s.statement),
+        ));
         if s.dynamodb.every_table {
             out.every_table.extend(modifying);
         }
@@ -502,11 +507,12 @@ fn grant(
                 kind,
                 PathStep {
                     rule: "BRK103".into(),
-                    resource: p.name.clone(),
-                    what: format!("{} attaches {}: {what}", b.resource, p.name),
+                    resource: b.resource.clone(),
+                    what: format!("attaches {}: {what}", p.name),
                     file: b.file.clone(),
                     loc: b.loc,
                 },
+                p.name.clone(),
             ));
             let _ = &arn;
         }

@@ -244,8 +244,9 @@ fn with_related(message: &str, f: &crate::engine::Finding) -> String {
     out
 }
 
-/// A chain's steps under its message, one per line, indented: `↳ BRK201 file:line
-/// what`.
+/// A chain's steps under its message, one per line, indented: `↳ BRK201 line 31:
+/// what` in the finding's own file (the table's heading), `↳ eks.tf:32: what` in
+/// another.
 fn with_steps(message: &str, f: &crate::engine::Finding) -> String {
     let mut out = message.to_string();
     for s in &f.steps {
@@ -254,7 +255,12 @@ fn with_steps(message: &str, f: &crate::engine::Finding) -> String {
         } else {
             format!("{} ", s.rule)
         };
-        out.push_str(&format!("\n  ↳ {rule}{}:{} {}", s.file, s.line, s.what));
+        let place = if s.file == f.location.file {
+            format!("line {}", s.line)
+        } else {
+            format!("{}:{}", s.file, s.line)
+        };
+        out.push_str(&format!("\n  ↳ {rule}{place}: {}", s.what));
     }
     out
 }
