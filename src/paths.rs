@@ -1199,6 +1199,29 @@ resource "aws_ecs_task_definition" "vpc" {{
     }
 
     #[test]
+    fn roles_from_account_authorization_details() {
+        let details = r#"{"RoleDetailList": [{"RoleName": "ci-runner", "Arn": "arn:aws:iam::1:role/ci-runner",
+            "RolePolicyList": [{"PolicyName": "tables", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}}],
+            "AttachedManagedPolicies": [{"PolicyName": "guard", "PolicyArn": "arn:aws:iam::1:policy/guard"}]}],
+          "Policies": [{"PolicyName": "guard", "Arn": "arn:aws:iam::1:policy/guard", "PolicyVersionList": [{"IsDefaultVersion": true,
+            "Document": {"Statement": [{"Effect": "Deny", "Action": "dynamodb:DeleteTable", "Resource": "*"}]}}]}]}"#;
+        let mut iam = Facts::default();
+        let doc = crate::parse::json::parse(details).unwrap();
+        assert!(crate::extract::document(&doc, "auth.json", &mut iam));
+        let k8s = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: runner, namespace: ci, annotations: {eks.amazonaws.com/role-arn: 'arn:aws:iam::1:role/ci-runner'}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: runner, namespace: ci}\nspec:\n  serviceAccountName: runner\n  containers: [{name: a, image: x}]\n";
+        let paths = run(vec![iam, manifests(k8s)]);
+        assert_eq!(paths.len(), 1);
+        assert_eq!(
+            paths[0].path,
+            "Pod ci/runner → service account runner (IRSA) → role ci-runner → Role ci-runner inline policy tables statement 1: every DynamoDB action but DeleteTable on every table"
+        );
+        assert_eq!(
+            (paths[0].severity, paths[0].grant_kind),
+            ("high", "every-table")
+        );
+    }
+
+    #[test]
     fn paths_come_out_in_the_same_order_whatever_the_input_order() {
         let k8s = manifests(&format!(
             "{SOCKET}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: api, namespace: shop}}\nspec:\n  containers: [{{name: a, image: x}}]\n"
