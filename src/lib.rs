@@ -205,7 +205,15 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.modules_not_scanned.dedup();
     link::link(&mut per_file);
     // Escape paths over the linked facts, each on its workload's facts (BRK901).
-    paths::paths(&mut per_file);
+    // Only when a policy selects them: a scan without BRK901 (`--skip BRK901`) does
+    // not pay for them.
+    if opts
+        .policies
+        .iter()
+        .any(engine::Policy::selects_escape_paths)
+    {
+        paths::paths(&mut per_file);
+    }
     // Policies select within a file's facts: evaluating file by file, in parallel,
     // keeps only one file's JSON form alive per thread.
     let findings: Vec<Vec<Finding>> = per_file

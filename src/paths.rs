@@ -686,16 +686,21 @@ fn workload_paths(
 
 /// Groups the parts by end role and turns each group into a path.
 fn assemble(scan: &Scan, w: &Workload, parts: Vec<Part>) -> Vec<EscapePath> {
-    let key = |p: &Part| match p.role {
-        Some(r) => format!("0 {:08}", r),
-        None => format!("1 {}", p.role_unknown.clone().unwrap_or_default()),
-    };
-    let mut keys: Vec<String> = parts.iter().map(key).collect();
-    keys.sort();
-    keys.dedup();
+    // Known roles first (in the roles' order), then unknown ones by name.
+    let mut groups: std::collections::BTreeMap<(Option<usize>, Option<&str>), Vec<&Part>> =
+        std::collections::BTreeMap::new();
+    for p in &parts {
+        let key = match p.role {
+            Some(r) => (Some(r), None),
+            None => (None, Some(p.role_unknown.as_deref().unwrap_or_default())),
+        };
+        groups.entry(key).or_default().push(p);
+    }
+    let mut groups: Vec<Vec<&Part>> = groups.into_values().collect();
+    // `None` sorts before `Some`: put the unknown roles last.
+    groups.sort_by_key(|g| g[0].role.is_none());
     let mut out = Vec::new();
-    for k in keys {
-        let group: Vec<&Part> = parts.iter().filter(|p| key(p) == k).collect();
+    for group in groups {
         let certain: Vec<&Part> = group
             .iter()
             .copied()
@@ -708,7 +713,7 @@ fn assemble(scan: &Scan, w: &Workload, parts: Vec<Part>) -> Vec<EscapePath> {
         };
         let role = group[0].role;
         let grant = role.map(|r| &scan.roles.grants[r]);
-        let grant_kind = grant.map(|g| g.kind());
+        let grant_kind = role.map(|r| scan.roles.summaries[r].0);
         // A known role that grants no DynamoDB writes ends no path; one whose policies
         // are not all in the scan does, at low confidence, behind a door of (a) or (b).
         // The workload's own role is a path only when it grants every action or writes
@@ -723,9 +728,12 @@ fn assemble(scan: &Scan, w: &Workload, parts: Vec<Part>) -> Vec<EscapePath> {
         }
         let (grant_kind_str, grant_text, mut confidence, mut unknown_reason) =
             match (grant, grant_kind) {
-                (Some(g), Some(kind)) if kind != GrantKind::None => {
-                    (kind.as_str(), g.summary(), confidence, Vec::new())
-                }
+                (Some(_), Some(kind)) if kind != GrantKind::None => (
+                    kind.as_str(),
+                    scan.roles.summaries[role.unwrap_or_default()].1.clone(),
+                    confidence,
+                    Vec::new(),
+                ),
                 (Some(g), _) if !g.unknown.is_empty() && node_doors => (
                     "unknown",
                     "what it grants is not known".to_string(),

@@ -139,6 +139,15 @@ impl Policy {
         Ok(p)
     }
 
+    /// Whether the policy selects escape paths (the paths stage runs only then).
+    pub fn selects_escape_paths(&self) -> bool {
+        self.select.contains("escape_paths")
+            || self
+                .unknown
+                .as_deref()
+                .is_some_and(|u| u.contains("escape_paths"))
+    }
+
     /// Whether `key` names this policy by id or slug (case-insensitive).
     pub fn is_named(&self, key: &str) -> bool {
         self.id.eq_ignore_ascii_case(key) || self.slug.eq_ignore_ascii_case(key)

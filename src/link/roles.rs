@@ -133,9 +133,16 @@ fn list(actions: &[String]) -> String {
 }
 
 fn is_modifying(action: &str) -> bool {
-    dynamodb::actions()
-        .iter()
-        .any(|a| a.name == action && a.class != "read")
+    static MODIFYING: std::sync::OnceLock<BTreeSet<&'static str>> = std::sync::OnceLock::new();
+    MODIFYING
+        .get_or_init(|| {
+            dynamodb::actions()
+                .iter()
+                .filter(|a| a.class != "read")
+                .map(|a| a.name.as_str())
+                .collect()
+        })
+        .contains(action)
 }
 
 /// A role reference resolved.
@@ -163,6 +170,8 @@ pub struct Roles<'a> {
     pub origins: Vec<Option<std::path::PathBuf>>,
     /// Their grants, by index.
     pub grants: Vec<Grant>,
+    /// Each grant's kind and summary, worked out once.
+    pub summaries: Vec<(GrantKind, String)>,
 }
 
 impl<'a> Roles<'a> {
@@ -179,11 +188,16 @@ impl<'a> Roles<'a> {
             .into_iter()
             .filter(|(_, s)| s.kind == PolicyKind::Identity)
             .collect();
-        let grants = roles
+        let grants: Vec<Grant> = roles
             .iter()
             .map(|r| grant(*r, &bindings, &customer, &statements))
             .collect();
+        let summaries = grants
+            .iter()
+            .map(|g: &Grant| (g.kind(), g.summary()))
+            .collect();
         Roles {
+            summaries,
             origins: all.iter().map(|f| f.origin.clone()).collect(),
             at: roles.iter().map(|(i, _)| *i).collect(),
             roles: roles.into_iter().map(|(_, r)| r).collect(),
