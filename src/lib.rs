@@ -1,8 +1,8 @@
 //! breakout: finds container-escape and credential-theft paths in infrastructure code.
 //!
 //! The pipeline runs one way, one module per stage:
-//! [`discover`] → [`parse`] → [`extract`] → [`link`] → [`engine`] → [`suppress`] →
-//! [`report`].
+//! [`discover`] → [`parse`] → [`extract`] → [`link`] → [`paths`] → [`engine`] →
+//! [`suppress`] → [`report`].
 //! [`scan`] runs it and returns a [`Report`]; the binary only parses arguments,
 //! picks a report format and sets the exit code.
 #![warn(missing_docs)]
@@ -14,6 +14,7 @@ pub mod extract;
 pub mod facts;
 pub mod link;
 pub mod parse;
+pub mod paths;
 pub mod report;
 pub mod suppress;
 
@@ -229,24 +230,34 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     for module in modules_out {
         report.errors.extend(module.errors);
         report.modules_not_scanned.extend(module.unscanned_modules);
-        per_file.push(module.facts);
+        let mut facts = module.facts;
+        facts.origin = module.loaded_dirs.first().cloned();
+        per_file.push(facts);
     }
     let modules = per_file.len();
     // A file refused but still judged counts as failed, not scanned: the counts add
     // up to the files read.
     let mut partial = 0;
     for (file, outcome) in outcomes {
+        let origin = || {
+            std::path::Path::new(&file)
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        };
         match outcome {
-            Outcome::Facts(f, n) => {
+            Outcome::Facts(mut f, n) => {
                 if let Some(n) = n {
-                    notes.insert(file, n);
+                    notes.insert(file.clone(), n);
                 }
+                f.origin = origin();
                 per_file.push(f)
             }
-            Outcome::Partial(f, errors, n) => {
+            Outcome::Partial(mut f, errors, n) => {
                 if let Some(n) = n {
-                    notes.insert(file, n);
+                    notes.insert(file.clone(), n);
                 }
+                f.origin = origin();
                 per_file.push(f);
                 report.errors.extend(errors);
                 partial += 1;
@@ -260,6 +271,16 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
     link::link(&mut per_file);
+    // Escape paths over the linked facts, each on its workload's facts (BRK901).
+    // Only when a policy selects them: a scan without BRK901 (`--skip BRK901`) does
+    // not pay for them.
+    if opts
+        .policies
+        .iter()
+        .any(engine::Policy::selects_escape_paths)
+    {
+        paths::paths(&mut per_file);
+    }
     // Policies select within a file's facts: evaluating file by file, in parallel,
     // keeps only one file's JSON form alive per thread.
     let findings: Vec<Vec<Finding>> = per_file

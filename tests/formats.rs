@@ -92,7 +92,11 @@ fn sarif_carries_rules_locations_fingerprints_and_suppressions() {
     assert_eq!(driver["name"], "breakout");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
     let rules = driver["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 18, "every rule that ran");
+    assert_eq!(
+        rules.len(),
+        breakout::engine::builtin().len(),
+        "every rule that ran"
+    );
     let socket = rules.iter().find(|r| r["id"] == "BRK201").unwrap();
     assert_eq!(socket["name"], "runtime-socket-mount");
     assert_eq!(socket["properties"]["security-severity"], "9.5");
@@ -429,4 +433,47 @@ fn quiet_prints_only_the_report_and_pipes_get_no_progress() {
         finish(command(Path::new(ROOT), &["scan", "samples", "-f", "json"]).env("CI", "true"));
     run.assert_code(1);
     assert_eq!(run.stderr, "");
+}
+
+/// An escape path reaches code scanning as a flow: its steps, in order, each at the
+/// file and line that shows it.
+#[test]
+fn sarif_escape_paths_carry_their_steps_as_code_flows() {
+    let run = breakout(
+        Path::new(ROOT),
+        &["scan", "samples/escape-path/vulnerable", "-f", "sarif"],
+    );
+    let sarif: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_valid(&schema(), &sarif, "escape paths");
+    let json = breakout(
+        Path::new(ROOT),
+        &["scan", "samples/escape-path/vulnerable", "-f", "json"],
+    )
+    .json();
+    let paths: Vec<&Value> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ruleId"] == "BRK901")
+        .collect();
+    assert!(!paths.is_empty());
+    for r in paths {
+        let steps = r["codeFlows"][0]["threadFlows"][0]["locations"]
+            .as_array()
+            .expect("a flow");
+        assert!(steps.len() >= 3, "{r:#}");
+        let finding = json["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["message"] == r["message"]["text"])
+            .expect("the same finding in JSON");
+        let want = finding["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), want.len());
+        for (i, (s, w)) in steps.iter().zip(want).enumerate() {
+            assert_eq!(s["executionOrder"], i);
+            let region = &s["location"]["physicalLocation"]["region"];
+            assert_eq!(region["startLine"], w["line"]);
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Runs each policy's JSONPath over the fact document and turns matches into findings.
 
-use super::{Confidence, Finding, Location, Policy, RelatedLocation};
+use super::{Confidence, Finding, Location, Policy, RelatedLocation, Severity, Step as ChainStep};
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
@@ -152,11 +152,43 @@ fn finding(
             one => evidence(one).into_iter().collect::<Vec<_>>(),
         })
         .collect();
+    let severity = policy
+        .severity_from
+        .as_deref()
+        .and_then(|field| matched.get(field)?.as_str())
+        .and_then(|s| match s {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        })
+        .map_or(policy.severity, |s| s.min(policy.severity));
+    let steps = policy
+        .steps
+        .as_deref()
+        .and_then(|name| matched.get(name))
+        .map(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|v| {
+            let ev = evidence(v)?;
+            Some(ChainStep {
+                rule: v.get("rule").map(text).unwrap_or_default(),
+                resource: v.get("resource").map(text).unwrap_or_default(),
+                file: ev.file,
+                line: ev.line,
+                column: ev.column,
+                what: ev.message,
+            })
+        })
+        .collect();
     Some(Finding {
         rule_id: policy.id.clone(),
         slug: policy.slug.clone(),
         title: policy.title.clone(),
-        severity: policy.severity,
+        severity,
         message,
         resource,
         location,
@@ -165,6 +197,7 @@ fn finding(
         fingerprint,
         related_locations,
         suppression: None,
+        steps,
     })
 }
 

@@ -67,6 +67,27 @@ pub struct Finding {
     /// not count for `--fail-on`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
+    /// For a chain (an escape path, BRK901): its steps in order, each with the place
+    /// that shows it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
+}
+
+/// One step of a chain finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// The rule whose ingredient the step is (`BRK201`), or empty for a link.
+    pub rule: String,
+    /// The resource the step is about.
+    pub resource: String,
+    /// Path of the file that shows it.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What the step is, in words.
+    pub what: String,
 }
 
 /// Another place a finding rests on.

@@ -57,6 +57,8 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     if let Some(root) = root {
         module(root, &plan, facts, 0);
     }
+    // Which role a node group uses, and the like: from the configuration's references.
+    super::terraform::refs::plan_refs(doc, facts);
 }
 
 /// What every resource of a plan is read with.

@@ -12,9 +12,10 @@ use crate::engine::{Finding, Policy, Severity, SuppressionKind};
 use crate::Report;
 use serde_json::json;
 use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, Message, MultiformatMessageString, Notification,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor,
-    Result as SarifResult, Run, Sarif, Suppression, Tool, ToolComponent,
+    ArtifactLocation, CodeFlow, Invocation, Location, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, Run, Sarif, Suppression, ThreadFlow,
+    ThreadFlowLocation, Tool, ToolComponent,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -236,6 +237,30 @@ fn result(f: &Finding, rule_index: Option<usize>, root: Option<&Path>) -> SarifR
                 })
                 .collect(),
         );
+    }
+    // An escape path's steps, in order: code scanning shows them as the finding's flow.
+    if !f.steps.is_empty() {
+        let locations: Vec<ThreadFlowLocation> = f
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, step)| {
+                let mut l = location(&step.file, Some(step.line), Some(step.column), root);
+                let what = if step.rule.is_empty() {
+                    step.what.clone()
+                } else {
+                    format!("{} ({})", step.what, step.rule)
+                };
+                l.message = Some(text(&what));
+                let mut tfl = ThreadFlowLocation::builder().location(l).build();
+                tfl.execution_order = Some(i as i64);
+                tfl
+            })
+            .collect();
+        let thread = ThreadFlow::builder().locations(locations).build();
+        let mut flow = CodeFlow::builder().thread_flows(vec![thread]).build();
+        flow.message = Some(text(&f.message));
+        r.code_flows = Some(vec![flow]);
     }
     r.partial_fingerprints = Some(BTreeMap::from([(
         FINGERPRINT_KEY.to_string(),

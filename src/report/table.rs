@@ -83,7 +83,7 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool) -> String {
                 severity_cell(f.severity, style),
                 Cell::new(&f.rule_id),
                 Cell::new(cell_text(&f.resource)),
-                Cell::new(cell_text(&with_related(&text, f))),
+                Cell::new(with_steps(&cell_text(&with_related(&text, f)), f)),
             ]);
         }
         let _ = writeln!(out, "{t}\n");
@@ -100,9 +100,13 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool) -> String {
         t.set_header(["Rule", "Severity", "Findings", "Title"]);
         let by_rule = count_by_rule(report);
         let mut rules: Vec<&Finding> = Vec::new();
+        // One row per rule, with its most severe active finding (a rule such as BRK901
+        // gives several severities).
         for f in &active {
-            if !rules.iter().any(|r| r.rule_id == f.rule_id) {
-                rules.push(f);
+            match rules.iter_mut().find(|r| r.rule_id == f.rule_id) {
+                Some(r) if f.severity > r.severity => *r = f,
+                Some(_) => {}
+                None => rules.push(f),
             }
         }
         rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
@@ -154,6 +158,14 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool) -> String {
                 let new = !seen.contains(&f.rule_id.as_str());
                 seen.push(&f.rule_id);
                 new
+            })
+            .map(|r| {
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule_id == r.rule_id)
+                    .max_by_key(|f| f.severity)
+                    .unwrap_or(r)
             })
             .collect();
         rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
@@ -290,11 +302,39 @@ fn with_related(message: &str, f: &crate::engine::Finding) -> String {
     out
 }
 
-/// The resource has its own column: drop a leading `resource: ` from the message.
+/// A chain's steps under its message, one per line, indented: `↳ BRK201 line 31:
+/// what` in the finding's own file (the table's heading), `↳ eks.tf:32: what` in
+/// another.
+fn with_steps(message: &str, f: &crate::engine::Finding) -> String {
+    let mut out = message.to_string();
+    for s in &f.steps {
+        let rule = if s.rule.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", s.rule)
+        };
+        let place = if s.file == f.location.file {
+            format!("line {}", s.line)
+        } else {
+            format!("{}:{}", s.file, s.line)
+        };
+        // Each step on its own line; what it says comes from scanned files.
+        out.push_str(&format!(
+            "\n  ↳ {rule}{}: {}",
+            cell_text(&place),
+            cell_text(&s.what)
+        ));
+    }
+    out
+}
+
+/// The resource has its own column: drop a leading `resource: ` (or `resource → `,
+/// an escape path's start) from the message.
 fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
     message
         .strip_prefix(resource)
         .map(|m| m.trim_start_matches(':').trim_start())
+        .map(|m| m.strip_prefix("→ ").unwrap_or(m))
         .filter(|m| !m.is_empty())
         .unwrap_or(message)
 }

@@ -286,13 +286,10 @@ impl<'m> Instance<'m> {
         }
         let mut ancestors = self.ancestors.clone();
         ancestors.push(self.index);
-        let child = Rc::new(Instance::new(
-            self.shared,
-            callee,
-            address,
-            inputs,
-            ancestors,
-        ));
+        let mut child = Instance::new(self.shared, callee, address, inputs, ancestors);
+        child.input_refs = self.module_input_refs(decl);
+        child.input_literals = self.module_input_literals(decl);
+        let child = Rc::new(child);
         self.children.borrow_mut().insert(cache_key, child.clone());
         Some(child)
     }

@@ -98,6 +98,10 @@ pub(super) struct Instance<'m> {
     /// Module folders (arena indexes) from the root down to this instance's caller: a
     /// call back into one of them, or into this one, is a cycle.
     pub(super) ancestors: Vec<usize>,
+    /// The resources each input's expression refers to in the caller ([`super::refs`]).
+    pub(super) input_refs: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// The literal text of each input's expression in the caller ([`super::refs`]).
+    pub(super) input_literals: BTreeMap<String, String>,
 }
 
 impl<'m> Instance<'m> {
@@ -125,6 +129,8 @@ impl<'m> Instance<'m> {
             cache: RefCell::new(BTreeMap::new()),
             children: RefCell::new(BTreeMap::new()),
             ancestors,
+            input_refs: BTreeMap::new(),
+            input_literals: BTreeMap::new(),
         };
         for (fi, f) in module.files.iter().enumerate() {
             for s in f.body.iter() {

@@ -20,9 +20,11 @@
 mod expand;
 mod extract;
 mod instance;
+pub mod links;
 pub mod load;
 pub mod policy_document;
 pub mod provider_defaults;
+pub mod refs;
 pub mod resources;
 pub mod types;
 mod variables;

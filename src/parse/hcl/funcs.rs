@@ -28,6 +28,22 @@ fn too_large(what: &str, size: usize) -> String {
     )
 }
 
+/// Standard base64 with padding, as Terraform's `base64encode`.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64 as Terraform's `base64decode` (and EC2 for user data) does,
+/// line breaks and other whitespace ignored; `None` when it is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}
+
 /// The elements of a list with duplicates removed, first occurrence kept, in
 /// `O(n log n)`. Elements that hold an unknown value are never equal to another.
 fn dedup(items: &[V]) -> Vec<V> {
@@ -281,6 +297,12 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
                 Val::Str(s.replace(from, to))
             }
         }
+        // User data is passed base64-encoded; breakout reads what it says.
+        "base64encode" => Val::Str(base64_encode(str_arg(args, 0)?.as_bytes())),
+        "base64decode" => Val::Str(
+            String::from_utf8(base64_decode(str_arg(args, 0)?).ok_or("not valid base64")?)
+                .map_err(|_| "not UTF-8 text")?,
+        ),
         "lower" => Val::Str(str_arg(args, 0)?.to_lowercase()),
         "upper" => Val::Str(str_arg(args, 0)?.to_uppercase()),
         "trimspace" => Val::Str(str_arg(args, 0)?.trim().to_string()),
