@@ -667,4 +667,53 @@ mod tests {
         let report = scan_contents("notes.json", b"{\"a\": 1,}", &opts).unwrap();
         assert!(report.findings.is_empty() && report.errors.len() == 1);
     }
+
+    /// Lines of YAML, Terraform and Dockerfile text that proptest mixes into inputs.
+    const PIECES: &[&str] = &[
+        "apiVersion: v1\n",
+        "kind: Pod\n",
+        "metadata: {name: p}\n",
+        "spec:\n",
+        "  hostNetwork: true\n",
+        "  containers:\n",
+        "    - name: c\n",
+        "      securityContext: {privileged: true, runAsUser: 0}\n",
+        "      volumeMounts: [{name: s, mountPath: /s}]\n",
+        "  volumes: [{name: s, hostPath: {path: /var/run/docker.sock}}]\n",
+        "---\n",
+        "é€𝄞: [\n",
+        "\t- x\n",
+        "resource \"aws_iam_policy\" \"p\" {\n",
+        "  policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"dynamodb:*\", Resource = \"*\"}]})\n",
+        "}\n",
+        "locals { a = [for i in range(3) : \"${i}\"] }\n",
+        "FROM alpine:3.20 AS b\n",
+        "USER root\n",
+        "ARG A=${B}${B}\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+        /// Every finding points inside the file it names, and scanning the same input
+        /// twice gives the same JSON report, byte for byte.
+        #[test]
+        fn positions_stay_inside_the_file_and_rescans_are_identical(
+            picks in proptest::collection::vec(0usize..PIECES.len(), 0..24),
+            name in proptest::sample::select(vec!["pod.yaml", "main.tf", "Dockerfile", "x.json"]),
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let opts = ScanOptions { policies: engine::builtin(), ..Default::default() };
+            let first = scan_contents(name, text.as_bytes(), &opts).unwrap();
+            let lines: Vec<&str> = text.split('\n').collect();
+            for f in &first.findings {
+                let line = f.location.line as usize;
+                proptest::prop_assert!(line >= 1 && line <= lines.len(), "{f:?} in {text:?}");
+                let width = lines[line - 1].chars().count() + 1;
+                proptest::prop_assert!(f.location.column >= 1 && f.location.column as usize <= width, "{f:?} in {text:?}");
+            }
+            let again = scan_contents(name, text.as_bytes(), &opts).unwrap();
+            proptest::prop_assert_eq!(report::json::render(&first), report::json::render(&again));
+        }
+    }
 }
