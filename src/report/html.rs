@@ -312,7 +312,7 @@ fn page(report: &Report, scan: &ScanInfo) -> Page {
 /// Bars of `(label, count, class)`, scaled to the largest count.
 fn chart(label: &str, bars: Vec<(String, usize, String)>) -> Chart {
     const ROW: u32 = 26;
-    const LABEL_WIDTH: u32 = 230;
+    const LABEL_WIDTH: u32 = 250;
     const BAR_MAX: u32 = 310;
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
     let bars: Vec<Bar> = bars
