@@ -593,7 +593,7 @@ fn input_kinds(report: &Report) -> Vec<(String, usize)> {
     let rest = report.stats.files_scanned.saturating_sub(known);
     if rest > 0 {
         out.push((
-            "other files (variables, outputs, no resource judged)".into(),
+            "files with nothing to judge (Services, ConfigMaps, Terraform variables, …)".into(),
             rest,
         ));
     }

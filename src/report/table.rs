@@ -264,6 +264,49 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         }
         header.push("Finding");
         t.set_header(header);
+        let location_of = |f: &Finding| {
+            if per_file {
+                format!("{}:{}", f.location.line, f.location.column)
+            } else {
+                let line = format!(":{}", f.location.line);
+                let budget = path_budget.saturating_sub(line.len());
+                format!(
+                    "{}{line}",
+                    shorten_path(&terminal_text(&f.location.file), budget)
+                )
+            }
+        };
+        // Paths in the finding's text (steps, related places) are shortened to fit the
+        // finding's column after their `↳ BRK201 ` and before their `:line:`.
+        let in_cell =
+            {
+                let longest = |w: &dyn Fn(&Finding) -> usize| {
+                    group.findings.iter().map(|f| w(f)).max().unwrap_or(0)
+                };
+                let mut others = vec![longest(&|f| location_of(f).chars().count())
+                    .min(if per_file { 12 } else { path_budget })];
+                match (narrow, group_by) {
+                    (true, GroupBy::Rule) | (true, GroupBy::Severity) => others.push(8),
+                    (true, _) => others.push(8.max(longest(&|f| f.rule_id.chars().count()))),
+                    (false, _) => {
+                        if group_by != GroupBy::Severity {
+                            others.push(8);
+                        }
+                        if group_by != GroupBy::Rule {
+                            others.push(longest(&|f| f.rule_id.chars().count()).max(4));
+                        }
+                        others.push(
+                            longest(&|f| f.resource.chars().count())
+                                .min((width * 3 / 10).clamp(16, 40)),
+                        );
+                    }
+                }
+                let columns = others.len() + 1;
+                let finding = width
+                    .saturating_sub(columns + 1 + 2 * columns)
+                    .saturating_sub(others.iter().sum());
+                finding.saturating_sub(13).max(16)
+            };
         for f in &group.findings {
             let mut text = if narrow {
                 f.message.clone()
@@ -274,16 +317,7 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
                 let reason = s.reason.as_deref().unwrap_or("no reason given");
                 let _ = write!(text, " [suppressed ({}): {reason}]", s.kind.as_str());
             }
-            let location = if per_file {
-                format!("{}:{}", f.location.line, f.location.column)
-            } else {
-                let line = format!(":{}", f.location.line);
-                let budget = path_budget.saturating_sub(line.len());
-                format!(
-                    "{}{line}",
-                    shorten_path(&terminal_text(&f.location.file), budget)
-                )
-            };
+            let location = location_of(f);
             let mut row = vec![Cell::new(cell_text(&location))];
             match (narrow, group_by) {
                 (true, GroupBy::Rule) => row.push(severity_cell(f.severity, style)),
@@ -307,7 +341,6 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
                     row.push(Cell::new(cell_text(&f.resource)));
                 }
             }
-            let in_cell = if narrow { path_budget } else { 2 * path_budget };
             row.push(Cell::new(with_steps(
                 &cell_text(&with_related(&text, f, in_cell)),
                 f,
@@ -319,7 +352,7 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         // held to a share of the width.
         let mut limits = vec![(0, if per_file { 12 } else { path_budget })];
         if !narrow {
-            limits.push((t.column_count() - 2, (width / 4).clamp(16, 40)));
+            limits.push((t.column_count() - 2, (width * 3 / 10).clamp(16, 40)));
         }
         for (i, most) in limits {
             if let Some(c) = t.column_mut(i) {
@@ -583,8 +616,17 @@ fn cell_text(text: &str) -> String {
             out.extend(piece);
         }
     }
+    // comfy-table measures a cell by its longest line in a u16 and overflows past
+    // 65,535 characters: text that long is broken into lines first.
+    if out.len() > LONGEST_CELL_LINE {
+        out = wrap(&out, LONGEST_CELL_LINE).join("\n");
+    }
     out
 }
+
+/// Cell text longer than this (in bytes) is laid out in lines of this many
+/// characters before the table sees it.
+const LONGEST_CELL_LINE: usize = 1000;
 
 /// The message, then the places it rests on elsewhere (`see app/Dockerfile:7`).
 /// Paths inside the finding's text are shortened to `budget` characters.
@@ -653,6 +695,9 @@ mod tests {
                 &long[400..]
             )
         );
+        let huge = cell_text(&"y".repeat(100_000));
+        assert!(huge.lines().all(|l| l.chars().count() <= LONGEST_CELL_LINE));
+        assert_eq!(huge.chars().filter(|c| *c == 'y').count(), 100_000);
     }
 
     #[test]
