@@ -18,8 +18,7 @@ use std::fmt::Write;
 /// How the table report groups findings into tables (`--group-by`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum GroupBy {
-    /// By file when the findings are in a handful of files (at most
-    /// [`FILES_FOR_FILE_TABLES`]), by rule family otherwise.
+    /// By file when the findings are in at most 5 files, by rule family otherwise.
     #[default]
     Auto,
     /// One table per file: line and column in a column.
@@ -32,7 +31,8 @@ pub enum GroupBy {
     Severity,
 }
 
-/// Up to this many files with findings, `auto` makes one table per file.
+/// Up to this many files with findings, `auto` makes one table per file (the help
+/// text of [`GroupBy::Auto`] says 5).
 pub const FILES_FOR_FILE_TABLES: usize = 5;
 
 /// Width used when neither the caller nor a terminal gives one.
