@@ -455,6 +455,13 @@ pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Re
         Outcome::Failed(e) => report.errors.push(e),
     }
     link::link(&mut per_file);
+    if opts
+        .policies
+        .iter()
+        .any(engine::Policy::selects_escape_paths)
+    {
+        paths::paths(&mut per_file);
+    }
     for facts in &per_file {
         report.findings.extend(engine::evaluate(
             &opts.policies,
