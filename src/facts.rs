@@ -38,6 +38,10 @@ pub struct Facts {
     /// `images`.
     #[serde(skip)]
     pub build_stages: Vec<BuildStage>,
+    /// The Terraform plans (and states) these facts come from, for their review after
+    /// the policies are evaluated: not for policies.
+    #[serde(skip)]
+    pub plans: Vec<crate::extract::tfplan::Review>,
 }
 
 impl Facts {
@@ -51,6 +55,7 @@ impl Facts {
         self.instances.extend(other.instances);
         self.network_policies.extend(other.network_policies);
         self.build_stages.extend(other.build_stages);
+        self.plans.extend(other.plans);
     }
 }
 

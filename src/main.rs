@@ -78,6 +78,14 @@ struct ScanArgs {
     /// A Terraform variable file for root modules, as `terraform -var-file` (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     var_files: Vec<PathBuf>,
+    /// Of a Terraform plan's findings, report (and fail on) only those the plan
+    /// introduces; other inputs are unaffected.
+    #[arg(long)]
+    new_only: bool,
+    /// The folder of the configuration Terraform plans were made from, where their
+    /// findings are located (default: each plan's own folder).
+    #[arg(long, value_name = "DIR")]
+    tf_root: Option<PathBuf>,
 }
 
 /// `NAME=VALUE` for `--var`.
@@ -168,6 +176,8 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
                 .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
                 .collect(),
         },
+        tf_root: args.tf_root,
+        new_only: args.new_only,
     };
     let report = breakout::scan(&opts)?;
     for e in &report.errors {

@@ -160,6 +160,7 @@ fn finding(
         confidence,
         fingerprint,
         related_locations,
+        plan: None,
     })
 }
 

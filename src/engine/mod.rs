@@ -62,6 +62,41 @@ pub struct Finding {
     /// Other places the finding rests on (another file that decides the value).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related_locations: Vec<RelatedLocation>,
+    /// A Terraform plan's finding: what the plan does to the resource, and whether the
+    /// plan introduces the finding or keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanStatus>,
+}
+
+/// What a plan does to a finding's resource, and to the finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanStatus {
+    /// Terraform's action on the resource: `create`, `update`, `replace`, `no-op` or
+    /// `read` (a state's resources are `no-op`).
+    pub action: &'static str,
+    /// Whether the plan introduces the finding or keeps it.
+    pub change: Change,
+}
+
+/// Whether a plan introduces a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// The resource is created or replaced, or the rule did not fire on what it had
+    /// before.
+    Introduced,
+    /// The rule fired before too (or the resource is not changed).
+    Existing,
+}
+
+impl Change {
+    /// Lower-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Introduced => "introduced",
+            Change::Existing => "existing",
+        }
+    }
 }
 
 /// Another place a finding rests on.

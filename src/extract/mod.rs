@@ -15,16 +15,23 @@ pub mod tfplan;
 
 use crate::facts::Facts;
 use crate::parse::Node;
+use std::path::Path;
 
 /// Extracts facts from one parsed document; returns whether any extractor
 /// recognised it.
 pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
+    document_in(doc, file, None, facts)
+}
+
+/// [`document`], with the folder of the configuration a plan was made from
+/// (`--tf-root`; default: the plan's own folder).
+pub fn document_in(doc: &Node, file: &str, tf_root: Option<&Path>, facts: &mut Facts) -> bool {
     if k8s::is_object(doc) {
         k8s::extract(doc, file, facts);
         return true;
     }
     if tfplan::is_plan(doc) {
-        tfplan::extract(doc, file, facts);
+        tfplan::extract(doc, file, tf_root, facts);
         return true;
     }
     if compose::is_compose(doc) {

@@ -3,7 +3,7 @@
 pub mod json;
 pub mod table;
 
-use crate::engine::Severity;
+use crate::engine::{Change, Severity};
 use crate::Report;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -67,6 +67,49 @@ pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
         )
     })
     .collect()
+}
+
+/// Findings of Terraform plans that the plans introduce, or keep.
+pub fn count_by_change(report: &Report, change: Change) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.plan.as_ref().is_some_and(|p| p.change == change))
+        .count()
+}
+
+/// `this plan introduces 2 findings (1 critical), keeps 1` (`these 2 plans introduce
+/// …`), or `None` when no plan was scanned. Kept findings left out by `--new-only`
+/// count as kept.
+pub fn plan_summary(report: &Report) -> Option<String> {
+    if report.plans.iter().all(|p| p.kind != "plan") {
+        return None;
+    }
+    let plans = report.plans.iter().filter(|p| p.kind == "plan").count();
+    let introduced: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.plan
+                .as_ref()
+                .is_some_and(|p| p.change == Change::Introduced)
+        })
+        .collect();
+    let critical = introduced
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let kept: usize = report.plans.iter().map(|p| p.existing).sum();
+    let n = introduced.len();
+    let (subject, verb) = if plans == 1 {
+        ("this plan".to_string(), "introduces")
+    } else {
+        (format!("these {plans} plans"), "introduce")
+    };
+    Some(format!(
+        "{subject} {verb} {n} {} ({critical} critical), keeps {kept}",
+        if n == 1 { "finding" } else { "findings" },
+    ))
 }
 
 /// Findings per rule id.

@@ -64,18 +64,35 @@ pub fn render(report: &Report, style: Style) -> String {
     for (file, findings) in &by_file {
         let _ = writeln!(out, "{}", bold(&terminal_text(file), style));
         let mut t = table(style);
-        t.set_header(["Line:Col", "Severity", "Rule", "Resource", "Finding"]);
+        // A plan's findings say whether the plan introduces them, in a column of their
+        // own.
+        let plan = findings.iter().any(|f| f.plan.is_some());
+        let mut header = vec!["Line:Col", "Severity", "Rule", "Resource"];
+        if plan {
+            header.push("Plan");
+        }
+        header.push("Finding");
+        t.set_header(header);
         for f in findings {
-            t.add_row(vec![
+            let mut row = vec![
                 Cell::new(format!("{}:{}", f.location.line, f.location.column)),
                 severity_cell(f.severity, style),
                 Cell::new(&f.rule_id),
                 Cell::new(cell_text(&f.resource)),
-                Cell::new(cell_text(&with_related(
-                    strip_resource(&f.message, &f.resource),
-                    f,
-                ))),
-            ]);
+            ];
+            if plan {
+                row.push(Cell::new(
+                    f.plan
+                        .as_ref()
+                        .map(|p| format!("{} ({})", p.change.as_str(), p.action))
+                        .unwrap_or_default(),
+                ));
+            }
+            row.push(Cell::new(cell_text(&with_related(
+                strip_resource(&f.message, &f.resource),
+                f,
+            ))));
+            t.add_row(row);
         }
         let _ = writeln!(out, "{t}\n");
     }
@@ -110,6 +127,9 @@ pub fn render(report: &Report, style: Style) -> String {
         let n = report.findings.len();
         let noun = if n == 1 { "finding" } else { "findings" };
         let _ = writeln!(out, "{n} {noun}: {}", counts.join(", "));
+        if let Some(line) = super::plan_summary(report) {
+            let _ = writeln!(out, "{}", capitalized(&line));
+        }
         let width = usize::from(style.width.unwrap_or(120)).clamp(60, 120);
         for (i, line) in wrap(&format!("By family: {}", by_family(report)), width - 2)
             .iter()
@@ -171,6 +191,23 @@ pub fn render(report: &Report, style: Style) -> String {
         counted(s.instances, "instance", "instances"),
         counted(s.policy_statements, "policy statement", "policy statements"),
     );
+    if report.findings.is_empty() {
+        if let Some(line) = super::plan_summary(report) {
+            let _ = writeln!(out, "{}", capitalized(&line));
+        }
+    }
+    for p in &report.plans {
+        for n in &p.not_located {
+            let _ = writeln!(
+                out,
+                "{}: {} located in the {}, not in .tf files: {}",
+                terminal_text(&p.file),
+                counted(n.resources, "resource is", "resources are"),
+                p.kind,
+                terminal_text(&n.reason),
+            );
+        }
+    }
     if !report.modules_not_scanned.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Terraform modules not scanned", style));
         for m in &report.modules_not_scanned {
@@ -184,6 +221,15 @@ pub fn render(report: &Report, style: Style) -> String {
         }
     }
     out
+}
+
+/// The line with its first letter in upper case.
+fn capitalized(line: &str) -> String {
+    let mut chars = line.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 fn table(style: Style) -> Table {

@@ -21,6 +21,7 @@ mod expand;
 mod extract;
 mod instance;
 pub mod load;
+pub mod locate;
 pub mod policy_document;
 pub mod provider_defaults;
 pub mod resources;
