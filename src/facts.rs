@@ -57,6 +57,29 @@ impl Facts {
         self.build_stages.extend(other.build_stages);
         self.plans.extend(other.plans);
     }
+
+    /// Keeps only the facts whose `resource` passes `keep` (build stages and plans
+    /// stay). Every kind of fact is named here, so a new one cannot be forgotten.
+    pub fn retain_resources(&mut self, keep: impl Fn(&str) -> bool) {
+        let Facts {
+            workloads,
+            containers,
+            iam_statements,
+            policy_attachments,
+            images,
+            instances,
+            network_policies,
+            build_stages: _,
+            plans: _,
+        } = self;
+        workloads.retain(|f| keep(&f.resource));
+        containers.retain(|f| keep(&f.resource));
+        iam_statements.retain(|f| keep(&f.resource));
+        policy_attachments.retain(|f| keep(&f.resource));
+        images.retain(|f| keep(&f.resource));
+        instances.retain(|f| keep(&f.resource));
+        network_policies.retain(|f| keep(&f.resource));
+    }
 }
 
 /// One stage of a Dockerfile and the image it builds (`docker build --target`).

@@ -200,6 +200,7 @@ fn judge(
     opts: &ScanOptions,
 ) -> anyhow::Result<(Vec<Finding>, Vec<extract::tfplan::PlanReport>)> {
     let files = per_file.len();
+    extract::tfplan::drop_replaced(per_file, tf_roots);
     // What a plan's updates had before is linked and judged like the rest.
     let befores = extract::tfplan::take_before(per_file);
     link::link(per_file);
@@ -209,7 +210,7 @@ fn judge(
         .par_iter()
         .map(|facts| engine::evaluate(&opts.policies, &serde_json::to_value(facts)?))
         .collect::<anyhow::Result<_>>()?;
-    let plans = extract::tfplan::review(per_file, &mut findings, &befores, tf_roots, opts.new_only);
+    let plans = extract::tfplan::review(per_file, &mut findings, &befores, opts.new_only);
     per_file.truncate(files);
     let mut all: Vec<Finding> = findings.into_iter().take(files).flatten().collect();
     all.sort_by(engine::Finding::order);

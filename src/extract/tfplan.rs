@@ -321,14 +321,11 @@ pub fn take_before(per_file: &mut Vec<Facts>) -> Vec<(usize, usize)> {
 /// Reviews the plans among the scanned files, once every file's facts are judged
 /// (`findings[i]` are `per_file[i]`'s; the `before` facts that [`take_before`] moved
 /// follow the files, owned as it said): sets the plan status of each plan finding,
-/// drops a configuration's findings on the resources of a plan made from it
-/// (`tf_roots[i]`: the root folder of a Terraform module's facts), and with
-/// `new_only` the findings a plan keeps. Returns the plans' accounts.
+/// and with `new_only` drops the findings a plan keeps. Returns the plans' accounts.
 pub fn review(
     per_file: &[Facts],
     findings: &mut [Vec<Finding>],
     owners: &[(usize, usize)],
-    tf_roots: &[Option<PathBuf>],
     new_only: bool,
 ) -> Vec<PlanReport> {
     let files = per_file.len() - owners.len();
@@ -354,13 +351,6 @@ pub fn review(
             reviews.push(review);
         }
     }
-    if !reviews.is_empty() {
-        for (i, root) in tf_roots.iter().enumerate() {
-            if let Some(root) = root {
-                findings[i].retain(|f| !replaced(f, root, &reviews));
-            }
-        }
-    }
     if new_only {
         for list in findings[..files].iter_mut() {
             list.retain(|f| {
@@ -374,14 +364,34 @@ pub fn review(
     reports
 }
 
-/// Whether a finding of a configuration scan (of the root module in `root`) is
-/// replaced by a plan's: the plan was made from that configuration and holds the
-/// finding's resource, so it judges it, with its resolved values and change.
-pub fn replaced(f: &Finding, root: &Path, reviews: &[&Review]) -> bool {
-    let address = locate::without_keys(&f.resource[..address_end(&f.resource)]);
-    reviews
+/// Drops the facts a configuration scan found on the resources of a plan made from
+/// that configuration (`tf_roots[i]`: the root folder of the Terraform module whose
+/// facts are `per_file[i]`): the plan judges them, with its resolved values and its
+/// change, so each resource and rule is reported once.
+pub fn drop_replaced(per_file: &mut [Facts], tf_roots: &[Option<PathBuf>]) {
+    let reviews: Vec<(PathBuf, BTreeSet<String>)> = per_file
         .iter()
-        .any(|r| r.root_dir.as_deref() == Some(root) && r.covered.contains(&address))
+        .flat_map(|f| &f.plans)
+        .filter_map(|r| Some((r.root_dir.clone()?, r.covered.clone())))
+        .collect();
+    if reviews.is_empty() {
+        return;
+    }
+    for (facts, root) in per_file.iter_mut().zip(tf_roots) {
+        let Some(root) = root else { continue };
+        let covered: Vec<&BTreeSet<String>> = reviews
+            .iter()
+            .filter(|(r, _)| r == root)
+            .map(|(_, c)| c)
+            .collect();
+        if covered.is_empty() {
+            continue;
+        }
+        facts.retain_resources(|resource| {
+            let address = locate::without_keys(&resource[..address_end(resource)]);
+            !covered.iter().any(|c| c.contains(&address))
+        });
+    }
 }
 
 /// Where the address ends in a fact's `resource` (`aws_iam_role.app inline policy x`,

@@ -1,6 +1,7 @@
 //! Reports: one module per output format, each a pure function of the [`Report`].
 
 pub mod json;
+pub mod markdown;
 pub mod table;
 
 use crate::engine::{Change, Severity};
@@ -17,6 +18,9 @@ pub enum Format {
     Json,
     /// The facts policies select from (`docs/facts.md`), for writing policies.
     Facts,
+    /// A pull-request comment (GitHub-flavoured Markdown): for a Terraform plan, what
+    /// it introduces, then what it keeps.
+    Markdown,
 }
 
 /// How a report is laid out for its reader.
@@ -42,6 +46,7 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     match format {
         Format::Table => table::render(report, style),
         Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report),
         Format::Facts => {
             let mut out = serde_json::to_string_pretty(&report.facts)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
