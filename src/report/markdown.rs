@@ -217,7 +217,7 @@ fn table(findings: &[&Finding], before: String, after: String) -> Section {
                 action,
                 code(&format!("{}:{}", f.location.file, f.location.line)),
                 text(strip_resource(&f.message, &f.resource)),
-                fix(&f.remediation),
+                fix(&f.remediation, &f.resource),
             )
         })
         .collect();
@@ -294,24 +294,33 @@ fn is_suppressed(_: &Finding) -> bool {
 }
 
 /// The first sentence of a rule's remediation, on one line, for a table cell (at most
-/// [`MAX_FIX_CHARS`] characters, cut at a word). It is the rule's text, not the scanned
-/// files': its Markdown (code spans) is kept, but it cannot break the table or bring
-/// HTML.
-fn fix(remediation: &str) -> String {
+/// [`MAX_FIX_CHARS`] characters, cut at a word); where the remediation goes platform by
+/// platform (`Kubernetes: … ECS: … compose: …`), the sentence for the finding's
+/// platform. It is the rule's text, not the scanned files': its Markdown (code spans)
+/// is kept, but it cannot break the table or bring HTML.
+fn fix(remediation: &str, resource: &str) -> String {
     let flat = remediation.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut end = flat.len();
-    let mut in_code = false;
-    for (i, c) in flat.char_indices() {
-        match c {
-            '`' => in_code = !in_code,
-            '.' if !in_code && (i + 1 == flat.len() || flat[i + 1..].starts_with(' ')) => {
-                end = i + 1;
-                break;
-            }
-            _ => {}
+    let sentences = sentences(&flat);
+    let platform = platform(resource);
+    let labelled = |s: &&&str| {
+        s.split_once(": ").is_some_and(|(label, _)| {
+            !label.contains('`') && label.split([' ', ',']).any(|w| Some(w) == platform)
+        })
+    };
+    let chosen = match sentences.first() {
+        Some(first)
+            if first.split_once(": ").is_some_and(|(l, _)| {
+                ["Kubernetes", "ECS", "compose"]
+                    .iter()
+                    .any(|p| l.contains(p))
+            }) =>
+        {
+            *sentences.iter().find(labelled).unwrap_or(first)
         }
-    }
-    let mut sentence = flat[..end].to_string();
+        Some(first) => *first,
+        None => "",
+    };
+    let mut sentence = chosen.to_string();
     if sentence.chars().count() > MAX_FIX_CHARS {
         let mut short = String::new();
         for word in sentence.split(' ') {
@@ -341,6 +350,54 @@ fn fix(remediation: &str) -> String {
         out = out.replace('`', "");
     }
     out
+}
+
+/// Sentences: up to each `. ` outside code spans.
+fn sentences(flat: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_code = false;
+    for (i, c) in flat.char_indices() {
+        match c {
+            '`' => in_code = !in_code,
+            '.' if !in_code && (i + 1 == flat.len() || flat[i + 1..].starts_with(' ')) => {
+                out.push(flat[start..=i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !flat[start..].trim().is_empty() {
+        out.push(flat[start..].trim());
+    }
+    out
+}
+
+/// The platform a finding's resource runs on, as remediations name it.
+fn platform(resource: &str) -> Option<&'static str> {
+    const KINDS: &[&str] = &[
+        "Pod",
+        "Deployment",
+        "DaemonSet",
+        "StatefulSet",
+        "ReplicaSet",
+        "ReplicationController",
+        "Job",
+        "CronJob",
+    ];
+    let first = resource.split(' ').next().unwrap_or("");
+    if resource.starts_with("compose service") {
+        Some("compose")
+    } else if resource.starts_with("ECS task definition")
+        || first.contains("aws_ecs_task_definition")
+        || first.contains("aws_batch_job_definition")
+    {
+        Some("ECS")
+    } else if first.contains("kubernetes_") || KINDS.contains(&first) {
+        Some("Kubernetes")
+    } else {
+        None
+    }
 }
 
 /// Text from a scanned file as Markdown that shows it as it is: control characters
@@ -435,6 +492,7 @@ mod tests {
 
     #[test]
     fn the_fix_is_the_first_sentence_on_one_line() {
+        let fix = |r: &str| fix(r, "Deployment a/b");
         assert_eq!(
             fix("Set `http_tokens = \"required\"`. Then\nmore."),
             "Set `http_tokens = \"required\"`."
@@ -447,5 +505,24 @@ mod tests {
             "{short}"
         );
         assert_eq!(fix("a <b> & c"), "a &lt;b&gt; &amp; c");
+    }
+
+    #[test]
+    fn the_fix_for_the_findings_platform() {
+        let r = "Kubernetes: set `a: b`. ECS and compose: set `user`. Also this.";
+        assert_eq!(fix(r, "Pod p"), "Kubernetes: set `a: b`.");
+        assert_eq!(
+            fix(r, "compose service web"),
+            "ECS and compose: set `user`."
+        );
+        assert_eq!(
+            fix(r, "module.x.aws_ecs_task_definition.t"),
+            "ECS and compose: set `user`."
+        );
+        assert_eq!(fix(r, "Dockerfile stage x"), "Kubernetes: set `a: b`.");
+        assert_eq!(
+            fix("Remove it (Kubernetes). More.", "compose service a"),
+            "Remove it (Kubernetes)."
+        );
     }
 }
