@@ -208,7 +208,7 @@ fn judge(
     // keeps only one file's JSON form alive per thread.
     let mut findings: Vec<Vec<Finding>> = per_file
         .par_iter()
-        .map(|facts| engine::evaluate(&opts.policies, &serde_json::to_value(facts)?))
+        .map(|facts| engine::evaluate_split(&opts.policies, serde_json::to_value(facts)?))
         .collect::<anyhow::Result<_>>()?;
     let plans = extract::tfplan::review(per_file, &mut findings, &befores, opts.new_only);
     per_file.truncate(files);

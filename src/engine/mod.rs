@@ -3,7 +3,7 @@
 mod eval;
 mod policy;
 
-pub use eval::evaluate;
+pub use eval::{evaluate, evaluate_split};
 pub use policy::{builtin, load_dir, Policy, Severity};
 
 use serde::Serialize;

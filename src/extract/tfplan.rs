@@ -33,7 +33,8 @@ use super::terraform::{file_id, policy_document, provider_defaults, resources};
 use crate::engine::{Change, Finding, PlanStatus, RelatedLocation};
 use crate::facts::Facts;
 use crate::parse::hcl::value::V;
-use crate::parse::{Entry, Node, Pos, Value};
+use crate::parse::json::Objects;
+use crate::parse::{Node, Pos, Value};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -51,10 +52,20 @@ pub fn sniff(text: &str) -> bool {
 /// The parts of a plan breakout does not read, left out while parsing
 /// ([`crate::parse::json::parse_pruned`]): a plan repeats every resource's values in
 /// `planned_values`, in its change's `after` and `before` and in `prior_state`, with
-/// their sensitivity alongside. Only `planned_values` is read for what the plan leaves
-/// in place, and `before` only for an update (Terraform writes `actions` first): a
-/// no-op keeps what was there, a create or replace introduces everything.
-pub fn prune(path: &[String], key: &str, siblings: &[Entry]) -> bool {
+/// their sensitivity alongside, and most resources are of types breakout does not
+/// read. Kept: `planned_values` of the types breakout reads (what the plan leaves in
+/// place), their `after_unknown`, their `before` for an update (a no-op keeps what was
+/// there, a create or replace introduces everything), and the data sources of the
+/// prior state (read while planning). Terraform writes `mode` and `type` before
+/// `values` and `change`, and `actions` before `before`; in another order, less is
+/// left out.
+pub fn prune(path: &[String], key: &str, objects: Objects) -> bool {
+    // The type of the resource whose entry this is, `up` objects out.
+    let unread = |up: usize| {
+        objects
+            .str(up, "type")
+            .is_some_and(|t| !resources::handles(t, objects.str(up, "mode") == Some("data")))
+    };
     match path {
         [] => matches!(
             key,
@@ -62,15 +73,27 @@ pub fn prune(path: &[String], key: &str, siblings: &[Entry]) -> bool {
         ),
         [changes, change] if changes == "resource_changes" && change == "change" => match key {
             "after" | "before_sensitive" | "after_sensitive" | "replace_paths" => true,
-            "before" => siblings
-                .iter()
-                .find(|e| e.key == "actions")
-                .is_some_and(|a| action_of(&a.value) != Some("update")),
+            "after_unknown" => unread(1),
+            "before" => {
+                unread(1)
+                    || objects
+                        .up(0)
+                        .and_then(|c| c.iter().find(|e| e.key == "actions"))
+                        .is_some_and(|a| action_of(&a.value) != Some("update"))
+            }
             _ => false,
         },
-        [first, ..] if first == "planned_values" || first == "prior_state" || first == "values" => {
-            key == "sensitive_values"
-        }
+        [first, ..] if first == "planned_values" || first == "values" => match key {
+            "sensitive_values" => true,
+            "values" => unread(0),
+            _ => false,
+        },
+        [first, ..] if first == "prior_state" => match key {
+            "sensitive_values" => true,
+            // Only data sources are read from the prior state.
+            "values" => objects.str(0, "mode") == Some("managed") || unread(0),
+            _ => false,
+        },
         _ => false,
     }
 }

@@ -18,10 +18,42 @@ pub fn parse(text: &str) -> Result<Node, ParseError> {
 }
 
 /// Which values to leave out of the tree: called with the keys of the objects that
-/// enclose an entry (array levels not counted), the entry's key and the entries of its
-/// object read so far, for entries at most [`PRUNE_DEPTH`] objects deep. A pruned
-/// value is still checked, not built.
-pub type Prune<'p> = &'p dyn Fn(&[String], &str, &[Entry]) -> bool;
+/// enclose an entry (array levels not counted), the entry's key and the entries read
+/// so far of its object and of the objects around it, for entries at most
+/// [`PRUNE_DEPTH`] objects deep. A pruned value is still checked, not built.
+pub type Prune<'p> = &'p dyn Fn(&[String], &str, Objects) -> bool;
+
+/// The entries read so far of the objects being read, innermost first.
+#[derive(Clone, Copy)]
+pub struct Objects<'a> {
+    entries: &'a [Entry],
+    /// Where each object's entries start in `entries`, outermost first.
+    bases: &'a [usize],
+}
+
+impl<'a> Objects<'a> {
+    /// The entries of the object `up` levels out (0: the entry's own object, 1: the
+    /// object that holds it), when there is one.
+    pub fn up(&self, up: usize) -> Option<&'a [Entry]> {
+        let n = self.bases.len();
+        let level = n.checked_sub(up + 1)?;
+        let end = self
+            .bases
+            .get(level + 1)
+            .copied()
+            .unwrap_or(self.entries.len());
+        Some(&self.entries[self.bases[level]..end])
+    }
+
+    /// The string value of `key` in the object `up` levels out.
+    pub fn str(&self, up: usize, key: &str) -> Option<&'a str> {
+        self.up(up)?
+            .iter()
+            .rev()
+            .find(|e| e.key == key)
+            .and_then(|e| e.value.as_str())
+    }
+}
 
 /// Entries deeper than this many objects are never pruned.
 pub const PRUNE_DEPTH: usize = 6;
@@ -209,6 +241,8 @@ struct Fast<'a> {
     prune: Option<Prune<'a>>,
     /// Keys of the enclosing objects, while pruning applies.
     path: Vec<String>,
+    /// Where each enclosing object's entries start in `entries`, while pruning applies.
+    bases: Vec<usize>,
     /// The entries and items of the objects and arrays being read.
     entries: Vec<Entry>,
     items: Vec<Node>,
@@ -228,6 +262,7 @@ impl<'a> Fast<'a> {
             depth: 0,
             prune,
             path: Vec::new(),
+            bases: Vec::new(),
             entries: Vec::new(),
             items: Vec::new(),
         }
@@ -327,6 +362,9 @@ impl<'a> Fast<'a> {
         let base = self.entries.len();
         // Pruning looks at entries this many objects deep.
         let pruning = self.prune.is_some() && self.path.len() < PRUNE_DEPTH;
+        if pruning {
+            self.bases.push(base);
+        }
         loop {
             if self.peek()? != b'"' {
                 return Err(());
@@ -337,9 +375,13 @@ impl<'a> Fast<'a> {
             self.expect(b':')?;
             self.ws();
             let pruned = pruning
-                && self
-                    .prune
-                    .is_some_and(|p| p(&self.path, &key, &self.entries[base..]));
+                && self.prune.is_some_and(|p| {
+                    let objects = Objects {
+                        entries: &self.entries,
+                        bases: &self.bases,
+                    };
+                    p(&self.path, &key, objects)
+                });
             if pruned {
                 self.skip_value()?;
             } else if pruning {
@@ -373,6 +415,9 @@ impl<'a> Fast<'a> {
             }
         }
         self.depth -= 1;
+        if pruning {
+            self.bases.pop();
+        }
         Ok(Value::Map(self.entries.drain(base..).collect()))
     }
 
@@ -717,15 +762,18 @@ mod tests {
 
     #[test]
     fn pruned_entries_are_checked_but_left_out() {
-        let text = "{\"keep\": {\"drop\": [1, {\"x\": 2}], \"b\": 3}, \"drop\": \"top\"}";
-        let prune = |path: &[String], key: &str, _: &[Entry]| key == "drop" && path.len() == 1;
+        let text =
+            "{\"k\": \"v\", \"keep\": {\"drop\": [1, {\"x\": 2}], \"b\": 3}, \"drop\": \"top\"}";
+        let prune = |path: &[String], key: &str, o: Objects| {
+            key == "drop" && path.len() == 1 && o.str(1, "k") == Some("v") && o.up(2).is_none()
+        };
         let n = parse_pruned(text, &prune).unwrap();
-        assert_eq!(n.path(&["keep", "b"]).unwrap().pos, Pos::new(1, 39));
+        assert_eq!(n.path(&["keep", "b"]).unwrap().pos, Pos::new(1, 49));
         assert!(n.path(&["keep", "drop"]).is_none());
         assert_eq!(n.get("drop").and_then(Node::as_str), Some("top"));
         // An error inside a pruned value is still an error, worded by jsonc-parser.
-        let e = parse_pruned("{\"keep\": {\"drop\": [1,]}}", &prune).unwrap_err();
-        assert_eq!(e.pos, Some(Pos::new(1, 21)), "{e:?}");
+        let e = parse_pruned("{\"k\": \"v\", \"keep\": {\"drop\": [1,]}}", &prune).unwrap_err();
+        assert_eq!(e.pos, Some(Pos::new(1, 31)), "{e:?}");
         assert_eq!(e.message, "Trailing commas are not allowed");
     }
 
