@@ -45,20 +45,20 @@ fn manifest(seed: usize, workloads: usize) -> String {
         let _ = write!(
             out,
             "{indent}metadata:\n{indent}  labels: {{app: app-{n}}}\n{indent}spec:\n{indent}  serviceAccountName: sa-{n}\n{indent}  hostNetwork: {}\n{indent}  securityContext:\n{indent}    runAsNonRoot: {}\n{indent}  containers:\n",
-            n % 11 == 0,
-            n % 2 == 0
+            n.is_multiple_of(11),
+            n.is_multiple_of(2)
         );
         for c in 0..2 {
             let _ = write!(
                 out,
                 "{indent}  - name: c{c}\n{indent}    image: registry.example.com/app-{n}:{c}.4.1\n{indent}    ports: [{{containerPort: 8080}}]\n{indent}    env:\n{indent}    - {{name: MODE, value: production}}\n{indent}    - {{name: LOG_LEVEL, value: info}}\n{indent}    securityContext:\n{indent}      privileged: {}\n{indent}      allowPrivilegeEscalation: {}\n{indent}      readOnlyRootFilesystem: {}\n{indent}      capabilities: {{drop: [ALL], add: [{}]}}\n{indent}    volumeMounts:\n{indent}    - {{name: data, mountPath: /data}}\n{indent}    - {{name: sock, mountPath: /var/run/docker.sock}}\n",
-                n % 13 == 0,
-                n % 3 == 0,
-                n % 4 != 0,
-                if n % 7 == 0 { "SYS_ADMIN" } else { "NET_BIND_SERVICE" }
+                n.is_multiple_of(13),
+                n.is_multiple_of(3),
+                !n.is_multiple_of(4),
+                if n.is_multiple_of(7) { "SYS_ADMIN" } else { "NET_BIND_SERVICE" }
             );
         }
-        let sock = if n % 5 == 0 {
+        let sock = if n.is_multiple_of(5) {
             "/var/run/docker.sock"
         } else {
             "/srv/sock"
@@ -91,25 +91,25 @@ fn terraform_file(seed: usize, resources: usize) -> String {
             0 => write!(
                 out,
                 "resource \"aws_iam_policy\" \"p{n}\" {{\n  for_each = toset(local.tables_{seed})\n  name     = \"${{local.prefix_{seed}}}-${{each.key}}\"\n  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{{\n      Effect   = \"Allow\"\n      Action   = {}\n      Resource = \"arn:aws:dynamodb:*:*:table/${{each.key}}\"\n    }}]\n  }})\n}}\n\n",
-                if n % 3 == 0 { "[\"dynamodb:*\"]" } else { "[\"dynamodb:GetItem\", \"dynamodb:Query\"]" }
+                if n.is_multiple_of(3) { "[\"dynamodb:*\"]" } else { "[\"dynamodb:GetItem\", \"dynamodb:Query\"]" }
             ),
             1 => write!(
                 out,
                 "data \"aws_iam_policy_document\" \"d{n}\" {{\n  statement {{\n    actions   = [\"dynamodb:PutItem\", \"dynamodb:DeleteItem\"]\n    resources = [{}]\n  }}\n}}\n\n",
-                if n % 5 == 0 { "\"*\"" } else { "\"arn:aws:dynamodb:eu-west-1:111122223333:table/orders\"" }
+                if n.is_multiple_of(5) { "\"*\"" } else { "\"arn:aws:dynamodb:eu-west-1:111122223333:table/orders\"" }
             ),
             2 => write!(
                 out,
                 "resource \"aws_launch_template\" \"lt{n}\" {{\n  name = \"nodes-{n}\"\n  metadata_options {{\n    http_tokens                 = {}\n    http_put_response_hop_limit = {}\n  }}\n}}\n\n",
-                if n % 2 == 0 { "\"required\"" } else { "\"optional\"" },
+                if n.is_multiple_of(2) { "\"required\"" } else { "\"optional\"" },
                 1 + n % 2
             ),
             _ => write!(
                 out,
                 "resource \"aws_ecs_task_definition\" \"t{n}\" {{\n  family       = \"app-{n}\"\n  network_mode = \"awsvpc\"\n  container_definitions = jsonencode([{{\n    name                   = \"app\"\n    image                  = \"example/app:{n}\"\n    user                   = \"{}\"\n    readonlyRootFilesystem = {}\n    privileged             = {}\n  }}])\n}}\n\n",
-                if n % 3 == 0 { "0" } else { "10001" },
-                n % 2 == 0,
-                n % 7 == 0
+                if n.is_multiple_of(3) { "0" } else { "10001" },
+                n.is_multiple_of(2),
+                n.is_multiple_of(7)
             ),
         };
     }
@@ -129,7 +129,7 @@ fn write_corpus(dir: &std::path::Path, terraform: bool, files: usize, per_file: 
             (sub, format!("app-{f}.yaml"), manifest(f, per_file))
         };
         std::fs::create_dir_all(&sub).unwrap();
-        if terraform && f % 10 == 0 {
+        if terraform && f.is_multiple_of(10) {
             std::fs::write(
                 sub.join("variables.tf"),
                 "variable \"env\" {\n  default = \"prod\"\n}\n",

@@ -306,12 +306,23 @@ fn walk(root: &Path, out: &mut Discovered) {
                 continue;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if file_type.is_dir() {
             continue;
         }
         let Some(format) = format_of(entry.path()) else {
             continue;
         };
+        if !file_type.is_file() {
+            // A named pipe, socket or device with one of our names: never opened.
+            out.passed_over.push(Problem {
+                path: entry.path().to_path_buf(),
+                message: "not a regular file (a named pipe, socket or device); not read".into(),
+            });
+            continue;
+        }
         if let Some(chart) = helm_chart_of(entry.path(), root) {
             out.passed_over.push(Problem {
                 path: entry.path().to_path_buf(),

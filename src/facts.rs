@@ -38,10 +38,54 @@ pub struct Facts {
     /// `images`.
     #[serde(skip)]
     pub build_stages: Vec<BuildStage>,
+    /// `breakout.dev/ignore` annotations, for the suppress stage (not a fact policies
+    /// select from, so not in the fact document).
+    #[serde(skip)]
+    pub ignore_annotations: Vec<IgnoreAnnotation>,
+    /// Kubernetes ServiceAccounts, with the IAM role IRSA gives their pods.
+    pub service_accounts: Vec<ServiceAccount>,
+    /// IAM roles (Terraform `aws_iam_role`, account-authorization details).
+    pub iam_roles: Vec<IamRole>,
+    /// Policies bound to roles: inline policies and attached managed policies.
+    pub role_policies: Vec<RolePolicy>,
+    /// Customer managed policies, so attachments can be followed to their statements.
+    pub customer_policies: Vec<CustomerPolicy>,
+    /// EKS managed node groups (`aws_eks_node_group`).
+    pub node_groups: Vec<NodeGroup>,
+    /// EKS Fargate profiles: pods they select run on Fargate, without a node.
+    pub fargate_profiles: Vec<FargateProfile>,
+    /// EC2 instance profiles: the role an instance or launch template hands its
+    /// processes.
+    pub instance_profiles: Vec<InstanceProfile>,
+    /// EKS Pod Identity associations (`aws_eks_pod_identity_association`).
+    pub pod_identities: Vec<PodIdentity>,
+    /// ECS services: where a task definition runs (launch type, cluster).
+    pub ecs_services: Vec<EcsService>,
+    /// Escape paths: chains from a workload to the DynamoDB grants its credentials
+    /// reach, built by the paths stage after linking (BRK901 selects them).
+    pub escape_paths: Vec<EscapePath>,
+    /// Where these facts come from, canonical: a Terraform root module's folder, or
+    /// the folder of the file. The link stage prefers what is nearest (a repository of
+    /// several environments or examples).
+    #[serde(skip)]
+    pub origin: Option<std::path::PathBuf>,
     /// The Terraform plans (and states) these facts come from, for their review after
     /// the policies are evaluated: not for policies.
     #[serde(skip)]
     pub plans: Vec<crate::extract::tfplan::Review>,
+}
+
+/// A `breakout.dev/ignore` annotation on a Kubernetes object or its pod template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IgnoreAnnotation {
+    /// The workload it is on, as findings name it, e.g. `Deployment shop/api`.
+    pub resource: String,
+    /// The annotation's value as written, e.g. `BRK401,BRK302=reason`.
+    pub value: String,
+    /// File the object is in.
+    pub file: String,
+    /// Position of the annotation's value.
+    pub loc: Pos,
 }
 
 impl Facts {
@@ -55,11 +99,23 @@ impl Facts {
         self.instances.extend(other.instances);
         self.network_policies.extend(other.network_policies);
         self.build_stages.extend(other.build_stages);
+        self.ignore_annotations.extend(other.ignore_annotations);
+        self.service_accounts.extend(other.service_accounts);
+        self.iam_roles.extend(other.iam_roles);
+        self.role_policies.extend(other.role_policies);
+        self.customer_policies.extend(other.customer_policies);
+        self.node_groups.extend(other.node_groups);
+        self.fargate_profiles.extend(other.fargate_profiles);
+        self.instance_profiles.extend(other.instance_profiles);
+        self.pod_identities.extend(other.pod_identities);
+        self.ecs_services.extend(other.ecs_services);
+        self.escape_paths.extend(other.escape_paths);
         self.plans.extend(other.plans);
     }
 
-    /// Keeps only the facts whose `resource` passes `keep` (build stages and plans
-    /// stay). Every kind of fact is named here, so a new one cannot be forgotten.
+    /// Keeps only the facts whose `resource` passes `keep` (annotations, build stages,
+    /// plans and the origin stay). Every kind of fact is named here, so a new one
+    /// cannot be forgotten.
     pub fn retain_resources(&mut self, keep: impl Fn(&str) -> bool) {
         let Facts {
             workloads,
@@ -70,6 +126,18 @@ impl Facts {
             instances,
             network_policies,
             build_stages: _,
+            ignore_annotations: _,
+            service_accounts,
+            iam_roles,
+            role_policies,
+            customer_policies,
+            node_groups,
+            fargate_profiles,
+            instance_profiles,
+            pod_identities,
+            ecs_services,
+            escape_paths,
+            origin: _,
             plans: _,
         } = self;
         workloads.retain(|f| keep(&f.resource));
@@ -79,6 +147,16 @@ impl Facts {
         images.retain(|f| keep(&f.resource));
         instances.retain(|f| keep(&f.resource));
         network_policies.retain(|f| keep(&f.resource));
+        service_accounts.retain(|f| keep(&f.resource));
+        iam_roles.retain(|f| keep(&f.resource));
+        role_policies.retain(|f| keep(&f.resource));
+        customer_policies.retain(|f| keep(&f.resource));
+        node_groups.retain(|f| keep(&f.resource));
+        fargate_profiles.retain(|f| keep(&f.resource));
+        instance_profiles.retain(|f| keep(&f.resource));
+        pod_identities.retain(|f| keep(&f.resource));
+        ecs_services.retain(|f| keep(&f.resource));
+        escape_paths.retain(|f| keep(&f.resource));
     }
 }
 
@@ -169,6 +247,25 @@ pub struct Workload {
     pub imds_egress: Tri,
     /// Why, in words, for messages.
     pub imds_egress_reason: String,
+    /// Kubernetes only, linked like `imds_egress`: whether the pods can open connections
+    /// to the metadata service's IPv6 address (fd00:ec2::254, port 80). It answers only
+    /// on instances that enable it (`http_protocol_ipv6`).
+    pub imds_egress_v6: Tri,
+    /// Why, in words.
+    pub imds_egress_v6_reason: String,
+    /// Kubernetes `nodeSelector`: the node labels the pods require.
+    pub node_selector: BTreeMap<String, String>,
+    /// Kubernetes required node affinity
+    /// (`requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`).
+    pub node_affinity: Vec<NodeSelectorTerm>,
+    /// Kubernetes `tolerations`, as `key=value:effect` (`key` alone for `Exists`,
+    /// `*` for a toleration of every taint).
+    pub tolerations: Vec<String>,
+    /// Terraform: the resources the task role's expression refers to
+    /// (`aws_iam_role.app`).
+    pub task_role_refs: Vec<String>,
+    /// ECS `requiresCompatibilities` (`EC2`, `FARGATE`, `EXTERNAL`).
+    pub launch_types: Vec<String>,
     /// File the resource is in.
     pub file: String,
     /// Position of the resource (its first key).
@@ -461,6 +558,29 @@ pub struct InstanceMetadata {
     /// EKS managed node groups that launch their nodes from this launch template (their
     /// pods sit behind the hop limit).
     pub eks_node_groups: Vec<String>,
+    /// `http_protocol_ipv6` as written (`enabled` makes fd00:ec2::254 answer too).
+    pub http_protocol_ipv6: Option<String>,
+    /// The instance profile (`iam_instance_profile`: a name, or an ARN in a launch
+    /// template's block), when known.
+    pub iam_instance_profile: Option<String>,
+    /// The resources the instance profile's expression refers to
+    /// (`aws_iam_instance_profile.nodes`).
+    pub iam_instance_profile_refs: Vec<String>,
+    /// The user data joins an ECS cluster (`ECS_CLUSTER=`): an ECS container instance.
+    pub ecs_container_instance: bool,
+    /// The cluster the user data joins, when known.
+    pub ecs_cluster: Option<String>,
+    /// The user data sets `ECS_AWSVPC_BLOCK_IMDS=true`: tasks in `awsvpc` mode cannot
+    /// reach the metadata service.
+    pub ecs_awsvpc_block_imds: bool,
+    /// The user data drops traffic from `docker+` interfaces to 169.254.169.254
+    /// (iptables): containers in `bridge` mode cannot reach the metadata service.
+    pub bridge_imds_blocked: bool,
+    /// The user data joins an EKS cluster (`/etc/eks/bootstrap.sh`, nodeadm's
+    /// `NodeConfig`): a self-managed Kubernetes node.
+    pub eks_node: bool,
+    /// The user data is written but unknown, so what it blocks is unknown.
+    pub user_data_unknown: bool,
     /// File the resource is in.
     pub file: String,
     /// Position of the resource.
@@ -525,10 +645,314 @@ pub struct NetworkPolicy {
     pub isolates_egress: bool,
     /// One of its egress rules allows 169.254.169.254 on TCP port 80.
     pub allows_imds: bool,
+    /// `kubernetes` (networking.k8s.io), `calico` (projectcalico.org) or `cilium`.
+    pub flavor: &'static str,
+    /// A Calico `GlobalNetworkPolicy` or a `CiliumClusterwideNetworkPolicy`: every
+    /// namespace.
+    pub cluster_wide: bool,
+    /// Calico: the `selector` expression (`app == 'api'`, `all()`); `pod_selector` is
+    /// then unused.
+    pub selector_expression: Option<String>,
+    /// Calico: the `namespaceSelector` expression of a global policy.
+    pub namespace_selector_expression: Option<String>,
+    /// Calico `order` (lower first; none is last).
+    pub order: Option<f64>,
+    /// What its egress rules do to 169.254.169.254:80, first match first (Calico),
+    /// deny over allow (Cilium): `allow`, `deny`, `pass`, or null when no rule matches.
+    pub imds_action: Option<String>,
+    /// The same for the IPv6 address fd00:ec2::254.
+    pub imds_v6_action: Option<String>,
     /// File the policy is in.
     pub file: String,
     /// Position of the policy.
     pub loc: Pos,
     /// `egress`: position of its egress rules.
     pub locs: Locs,
+}
+
+/// One required node-affinity term (`nodeSelectorTerms[]`): a node must satisfy every
+/// expression of a term, and one term of the list.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct NodeSelectorTerm {
+    /// `matchExpressions` on node labels.
+    pub match_expressions: Vec<SelectorTerm>,
+    /// The term also has `matchFields` (node name), which breakout cannot match.
+    pub match_fields: bool,
+}
+
+/// A Kubernetes ServiceAccount, reduced to the IAM role its pods get through IRSA.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServiceAccount {
+    /// `ServiceAccount ns/name`.
+    pub resource: String,
+    /// `metadata.name`.
+    pub name: String,
+    /// `metadata.namespace`, when written.
+    pub namespace: Option<String>,
+    /// The `eks.amazonaws.com/role-arn` annotation, when written and known.
+    pub role_arn: Option<String>,
+    /// Terraform (`kubernetes_service_account`): the resources the annotation's
+    /// expression refers to, e.g. `aws_iam_role.app`.
+    pub role_refs: Vec<String>,
+    /// File the object is in.
+    pub file: String,
+    /// Position of the object.
+    pub loc: Pos,
+    /// `role_arn`: position of the annotation.
+    pub locs: Locs,
+}
+
+/// An IAM role.
+#[derive(Clone, Debug, Serialize)]
+pub struct IamRole {
+    /// `aws_iam_role.nodes` (Terraform address) or `Role nodes` (IAM JSON).
+    pub resource: String,
+    /// The role name, when known.
+    pub name: Option<String>,
+    /// The role ARN, when known (IAM JSON, a plan of an existing role).
+    pub arn: Option<String>,
+    /// Services and principals its trust policy lets assume it
+    /// (`Service:ec2.amazonaws.com`, `Federated:…`), for messages.
+    pub trusted: Vec<String>,
+    /// File the role is in.
+    pub file: String,
+    /// Position of the role.
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// A policy bound to a role: an inline policy, or a managed policy attached to it.
+#[derive(Clone, Debug, Serialize)]
+pub struct RolePolicy {
+    /// The resource that binds them (`aws_iam_role_policy_attachment.nodes["…"]`,
+    /// `Role app`).
+    pub resource: String,
+    /// `inline` or `attached`.
+    pub kind: &'static str,
+    /// The role as written: a name or an ARN, when known.
+    pub role: Option<String>,
+    /// Terraform: the resources the role expression refers to (`aws_iam_role.nodes`).
+    pub role_refs: Vec<String>,
+    /// `inline`: the `resource` of the policy's statements in `iam_statements`.
+    /// `attached`: the policy's ARN (or name) as written, when known.
+    pub policy: Option<String>,
+    /// Terraform: the resources the policy expression refers to: an attached
+    /// `aws_iam_policy.app`, or the `data.aws_iam_policy_document.app` an inline
+    /// policy is written with.
+    pub policy_refs: Vec<String>,
+    /// Terraform, `attached`, when the ARN is known only after apply
+    /// (`arn:${partition}:iam::aws:policy/NAME`): the AWS managed policies the
+    /// expression's text names.
+    pub aws_managed_names: Vec<String>,
+    /// File the binding is in.
+    pub file: String,
+    /// Position of the binding (the policy ARN or the inline policy).
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// A customer managed policy: how attachments name it, and the `resource` its
+/// statements carry.
+#[derive(Clone, Debug, Serialize)]
+pub struct CustomerPolicy {
+    /// The `resource` of its statements in `iam_statements` (`aws_iam_policy.app`,
+    /// `IAM policy app`).
+    pub resource: String,
+    /// Its name, when known.
+    pub name: Option<String>,
+    /// Its ARN, when known.
+    pub arn: Option<String>,
+    /// Terraform: the policy document data sources its `policy` refers to
+    /// (`data.aws_iam_policy_document.app`), whose statements are its own.
+    pub document_refs: Vec<String>,
+    /// File the policy is in.
+    pub file: String,
+    /// Position of the policy.
+    pub loc: Pos,
+}
+
+/// An EKS managed node group.
+#[derive(Clone, Debug, Serialize)]
+pub struct NodeGroup {
+    /// `aws_eks_node_group.default`.
+    pub resource: String,
+    /// `node_group_name`, when known.
+    pub name: Option<String>,
+    /// `cluster_name`, when known.
+    pub cluster: Option<String>,
+    /// Kubernetes labels EKS puts on its nodes (`labels`).
+    pub labels: BTreeMap<String, String>,
+    /// `labels` is written but unknown.
+    pub labels_unknown: bool,
+    /// Taints (`key=value:effect`) with effect `NoSchedule` or `NoExecute`: pods
+    /// without a matching toleration do not run there.
+    pub taints: Vec<String>,
+    /// `ami_type`, when known (`AL2_x86_64`, `AL2023_x86_64_STANDARD`, …).
+    pub ami_type: Option<String>,
+    /// `version` (Kubernetes version), when known.
+    pub version: Option<String>,
+    /// `capacity_type`, when known.
+    pub capacity_type: Option<String>,
+    /// `node_role_arn` as written, when known.
+    pub node_role: Option<String>,
+    /// The resources `node_role_arn` refers to (`aws_iam_role.nodes`).
+    pub node_role_refs: Vec<String>,
+    /// A `launch_template` block is written.
+    pub launch_template: bool,
+    /// The launch template's `id` or `name` as written, when known.
+    pub launch_template_id: Option<String>,
+    /// The resources the launch template block refers to (`aws_launch_template.nodes`).
+    pub launch_template_refs: Vec<String>,
+    /// File the node group is in.
+    pub file: String,
+    /// Position of the node group.
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// An EKS Fargate profile: pods it selects run on Fargate.
+#[derive(Clone, Debug, Serialize)]
+pub struct FargateProfile {
+    /// `aws_eks_fargate_profile.default`.
+    pub resource: String,
+    /// `cluster_name`, when known.
+    pub cluster: Option<String>,
+    /// Its selectors: a pod in `namespace` (wildcards `*`, `?`) with every label of
+    /// `labels` runs on Fargate.
+    pub selectors: Vec<FargateSelector>,
+    /// File the profile is in.
+    pub file: String,
+    /// Position of the profile.
+    pub loc: Pos,
+}
+
+/// One `selector` block of a Fargate profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct FargateSelector {
+    /// The namespace pattern, when known.
+    pub namespace: Option<String>,
+    /// Labels the pod must have.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// An EC2 instance profile.
+#[derive(Clone, Debug, Serialize)]
+pub struct InstanceProfile {
+    /// `aws_iam_instance_profile.nodes`.
+    pub resource: String,
+    /// `name`, when known.
+    pub name: Option<String>,
+    /// `role` as written (a role name), when known.
+    pub role: Option<String>,
+    /// The resources `role` refers to.
+    pub role_refs: Vec<String>,
+    /// File the profile is in.
+    pub file: String,
+    /// Position of the profile.
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// An EKS Pod Identity association: pods of a service account get a role.
+#[derive(Clone, Debug, Serialize)]
+pub struct PodIdentity {
+    /// `aws_eks_pod_identity_association.app`.
+    pub resource: String,
+    /// `cluster_name`, when known.
+    pub cluster: Option<String>,
+    /// `namespace`, when known.
+    pub namespace: Option<String>,
+    /// `service_account`, when known.
+    pub service_account: Option<String>,
+    /// `role_arn` as written, when known.
+    pub role: Option<String>,
+    /// The resources `role_arn` refers to.
+    pub role_refs: Vec<String>,
+    /// File the association is in.
+    pub file: String,
+    /// Position of the association.
+    pub loc: Pos,
+    /// Positions of fields set by a key.
+    pub locs: Locs,
+}
+
+/// An ECS service: where a task definition runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct EcsService {
+    /// `aws_ecs_service.api`.
+    pub resource: String,
+    /// `cluster` as written (name or ARN), when known.
+    pub cluster: Option<String>,
+    /// The resources `cluster` refers to.
+    pub cluster_refs: Vec<String>,
+    /// `task_definition` as written, when known.
+    pub task_definition: Option<String>,
+    /// The resources `task_definition` refers to (`aws_ecs_task_definition.api`).
+    pub task_definition_refs: Vec<String>,
+    /// `launch_type` (`EC2`, `FARGATE`, `EXTERNAL`), when written.
+    pub launch_type: Option<String>,
+    /// Capacity providers of `capacity_provider_strategy` (`FARGATE`, `FARGATE_SPOT`,
+    /// or an Auto Scaling group's provider).
+    pub capacity_providers: Vec<String>,
+    /// File the service is in.
+    pub file: String,
+    /// Position of the service.
+    pub loc: Pos,
+}
+
+/// One step of an escape path, with the place that shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct PathStep {
+    /// The rule whose ingredient this step is (`BRK201`), or empty for a link.
+    pub rule: String,
+    /// The resource the step is about.
+    pub resource: String,
+    /// What the step is, in words.
+    pub what: String,
+    /// File of the evidence.
+    pub file: String,
+    /// Position of the evidence.
+    pub loc: Pos,
+}
+
+/// An escape path: from a workload, through its doors (a breakout ingredient, its
+/// reach of the metadata service, or its own credentials), to a role and what that
+/// role grants in DynamoDB. One per workload and end role.
+#[derive(Clone, Debug, Serialize)]
+pub struct EscapePath {
+    /// The workload, e.g. `Deployment ci/image-builder`.
+    pub resource: String,
+    /// Identifies the path among the workload's: the end role.
+    pub name: String,
+    /// The doors, most direct first: `host-breakout` (a: out of the container onto the
+    /// node), `metadata` (b: the node's credentials from the metadata service),
+    /// `own-role` (c: the workload's own role).
+    pub kinds: Vec<&'static str>,
+    /// The role at the end.
+    pub role: String,
+    /// What the role grants in DynamoDB, for messages.
+    pub grant: String,
+    /// The grant: `all` (every DynamoDB action), `every-table` (write, delete or admin
+    /// actions on every table), `writes` (narrower, with writes), `unknown`.
+    pub grant_kind: &'static str,
+    /// `critical`, `high` or `medium`, from the doors and the grant.
+    pub severity: &'static str,
+    /// `high`, or `low` when a link of the path is unknown.
+    pub confidence: &'static str,
+    /// Which links are unknown, in words (empty when none).
+    pub unknown_reason: String,
+    /// The path on one line, e.g. `Deployment ci/image-builder → docker.sock (BRK201)
+    /// → node group default → role eks-node → AmazonDynamoDBFullAccess: every DynamoDB
+    /// action on every table`.
+    pub path: String,
+    /// The steps in order, each with its evidence.
+    pub steps: Vec<PathStep>,
+    /// File of the workload.
+    pub file: String,
+    /// Position of the first step in the workload's file.
+    pub loc: Pos,
 }

@@ -1,18 +1,22 @@
 //! breakout: finds container-escape and credential-theft paths in infrastructure code.
 //!
 //! The pipeline runs one way, one module per stage:
-//! [`discover`] → [`parse`] → [`extract`] → [`engine`] → [`report`].
+//! [`discover`] → [`parse`] → [`extract`] → [`link`] → [`paths`] → [`engine`] →
+//! [`suppress`] → [`report`].
 //! [`scan`] runs it and returns a [`Report`]; the binary only parses arguments,
 //! picks a report format and sets the exit code.
 #![warn(missing_docs)]
 
+pub mod config;
 pub mod discover;
 pub mod engine;
 pub mod extract;
 pub mod facts;
 pub mod link;
 pub mod parse;
+pub mod paths;
 pub mod report;
+pub mod suppress;
 
 use discover::{Candidate, Format};
 use engine::{Finding, Policy};
@@ -22,6 +26,7 @@ pub use parse::{FileError, MAX_FILE_BYTES};
 use parse::{Node, ParseError};
 use rayon::prelude::*;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// What to scan and with which policies.
@@ -41,6 +46,42 @@ pub struct ScanOptions {
     pub tf_root: Option<PathBuf>,
     /// Of a plan's findings, report only those the plan introduces (`--new-only`).
     pub new_only: bool,
+    /// Files not to scan: globs (`exclude` in the configuration file) over paths
+    /// relative to a folder.
+    pub exclude: Option<Exclude>,
+    /// The configuration file in use: never scanned as an input.
+    pub config_file: Option<PathBuf>,
+    /// Ignore entries, baseline and `--require-reason` for the suppress stage.
+    pub suppress: suppress::Settings,
+    /// Told how many files are done, out of how many, as the scan goes.
+    pub progress: Option<Progress>,
+}
+
+/// Path globs whose files are not scanned, relative to `base`.
+#[derive(Clone, Debug)]
+pub struct Exclude {
+    /// The compiled globs.
+    pub globs: globset::GlobSet,
+    /// The folder they are relative to (the configuration file's).
+    pub base: PathBuf,
+}
+
+impl Exclude {
+    /// Whether `path` (as discovered) is excluded.
+    pub fn excludes(&self, path: &std::path::Path) -> bool {
+        suppress::relative_to(&path.display().to_string(), &self.base)
+            .is_some_and(|rel| self.globs.is_match(rel))
+    }
+}
+
+/// A callback told `(done, total)` files as the scan goes (a progress bar).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(usize, usize) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
 }
 
 /// A file that was read but holds nothing breakout checks, or was passed over.
@@ -92,14 +133,19 @@ pub struct Report {
     /// The Terraform plans (and shown states) scanned: where their resources were
     /// found, what they introduce and keep.
     pub plans: Vec<extract::tfplan::PlanReport>,
+    /// Ignore comments, annotations and configuration entries that did not apply.
+    pub stale_suppressions: Vec<suppress::StaleSuppression>,
+    /// The rules that were evaluated, in catalog order.
+    pub rules: Vec<Policy>,
 }
 
 /// What became of one file.
 enum Outcome {
-    Facts(Facts),
+    /// Read and judged, with the file's `breakout:ignore` comments.
+    Facts(Facts, Option<suppress::Notes>),
     /// Judged, and also an error: the file is refused by the tools that read it, but
     /// breakout could still read what it holds.
-    Partial(Facts, Vec<FileError>),
+    Partial(Facts, Vec<FileError>, Option<suppress::Notes>),
     Skipped(String),
     Failed(FileError),
 }
@@ -119,8 +165,36 @@ pub fn scan(opts: &ScanOptions) -> anyhow::Result<Report> {
 const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
-    let found = discover::discover(&opts.paths);
-    let mut report = Report::default();
+    let mut found = discover::discover(&opts.paths);
+    // The configuration file is never an input; `exclude` globs keep files out, except
+    // those named on the command line.
+    let config_file = opts
+        .config_file
+        .as_ref()
+        .and_then(|p| p.canonicalize().ok());
+    found.files.retain(|c| {
+        let name = c
+            .path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        let named = opts.paths.contains(&c.path);
+        let is_config = config::FILE_NAMES.contains(&name)
+            || config_file.is_some() && c.path.canonicalize().ok() == config_file;
+        !is_config && (named || !opts.exclude.as_ref().is_some_and(|e| e.excludes(&c.path)))
+    });
+    let total = found.files.len();
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let tick = |n: usize| {
+        if let Some(p) = &opts.progress {
+            let now = done.fetch_add(n, std::sync::atomic::Ordering::Relaxed) + n;
+            (p.0)(now, total);
+        }
+    };
+    let mut report = Report {
+        rules: opts.policies.clone(),
+        ..Report::default()
+    };
     for p in found.errors {
         report.errors.push(FileError::new(
             &discover::display_path(&p.path),
@@ -140,17 +214,34 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         .partition(|c| c.format == Some(Format::Terraform));
     let outcomes: Vec<(String, Outcome)> = files
         .par_iter()
-        .map(|c| (display_name(c), scan_file(c, opts)))
+        .map(|c| {
+            let out = (display_name(c), scan_file(c, opts));
+            tick(1);
+            out
+        })
+        .collect();
+    let mut notes: BTreeMap<String, suppress::Notes> = terraform
+        .par_iter()
+        .filter_map(|c| {
+            let file = display_name(c);
+            let syntax = suppress::Syntax::of(Format::Terraform, &file)?;
+            let text = parse::read_text(&c.path).ok()?;
+            Some((file, suppress::Notes::read(&text, syntax)))
+        })
         .collect();
     let mut per_file: Vec<Facts> = Vec::new();
     // Terraform files (modules and variable files) count one by one; their facts come
     // per module.
     let mut scanned = terraform.len();
     let mut tf_roots = Vec::new();
-    for module in scan_terraform(&terraform, opts) {
+    let modules_out = scan_terraform(&terraform, opts);
+    tick(terraform.len());
+    for module in modules_out {
         report.errors.extend(module.errors);
         report.modules_not_scanned.extend(module.unscanned_modules);
-        per_file.push(module.facts);
+        let mut facts = module.facts;
+        facts.origin = module.loaded_dirs.first().cloned();
+        per_file.push(facts);
         tf_roots.push(module.loaded_dirs.first().cloned());
     }
     let modules = per_file.len();
@@ -158,9 +249,25 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     // up to the files read.
     let mut partial = 0;
     for (file, outcome) in outcomes {
+        let origin = || {
+            std::path::Path::new(&file)
+                .canonicalize()
+                .ok()
+                .and_then(|p| p.parent().map(std::path::Path::to_path_buf))
+        };
         match outcome {
-            Outcome::Facts(f) => per_file.push(f),
-            Outcome::Partial(f, errors) => {
+            Outcome::Facts(mut f, n) => {
+                if let Some(n) = n {
+                    notes.insert(file.clone(), n);
+                }
+                f.origin = origin();
+                per_file.push(f)
+            }
+            Outcome::Partial(mut f, errors, n) => {
+                if let Some(n) = n {
+                    notes.insert(file.clone(), n);
+                }
+                f.origin = origin();
                 per_file.push(f);
                 report.errors.extend(errors);
                 partial += 1;
@@ -177,6 +284,29 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     for f in per_file {
         report.facts.extend(f);
     }
+    // Findings in files the scan did not read itself (installed Terraform modules).
+    let unread: std::collections::BTreeSet<String> = report
+        .findings
+        .iter()
+        .map(|f| f.location.file.clone())
+        .filter(|f| !notes.contains_key(f))
+        .collect();
+    for file in unread {
+        let path = std::path::Path::new(&file);
+        let syntax = discover::format_of(path).and_then(|f| suppress::Syntax::of(f, &file));
+        if let (Some(syntax), Ok(text)) = (syntax, parse::read_text(path)) {
+            notes.insert(file, suppress::Notes::read(&text, syntax));
+        }
+    }
+    let suppressed = suppress::apply(
+        &mut report.findings,
+        &report.facts,
+        &notes,
+        &opts.policies,
+        &opts.suppress,
+    );
+    report.stale_suppressions = suppressed.stale;
+    report.errors.extend(suppressed.errors);
     report
         .errors
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
@@ -204,6 +334,16 @@ fn judge(
     // What a plan's updates had before is linked and judged like the rest.
     let befores = extract::tfplan::take_before(per_file);
     link::link(per_file);
+    // Escape paths over the linked facts, each on its workload's facts (BRK901).
+    // Only when a policy selects them: a scan without BRK901 (`--skip BRK901`) does
+    // not pay for them.
+    if opts
+        .policies
+        .iter()
+        .any(engine::Policy::selects_escape_paths)
+    {
+        paths::paths(per_file);
+    }
     // Policies select within a file's facts: evaluating file by file, in parallel,
     // keeps only one file's JSON form alive per thread.
     let mut findings: Vec<Vec<Finding>> = per_file
@@ -283,6 +423,23 @@ fn scan_terraform(files: &[Candidate], opts: &ScanOptions) -> Vec<extract::terra
     outcomes.into_iter().map(|(_, o)| o).collect()
 }
 
+/// The scanned folder a file was found in (canonical): the deepest path given on the
+/// command line that holds it, or its own folder for a named file. Files a document
+/// refers to (a compose `.env`) are read only from inside it.
+fn scan_root_of(c: &Candidate, opts: &ScanOptions) -> Option<PathBuf> {
+    let real = c.path.canonicalize().ok()?;
+    opts.paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .filter_map(|p| {
+            let dir = if p.is_dir() { p.clone() } else { folder_of(p) };
+            dir.canonicalize().ok()
+        })
+        .filter(|r| real.starts_with(r))
+        .max_by_key(|r| r.as_os_str().len())
+        .or_else(|| real.parent().map(PathBuf::from))
+}
+
 /// The folder a file is in (`.` for a bare file name).
 fn folder_of(path: &std::path::Path) -> std::path::PathBuf {
     match path.parent() {
@@ -314,8 +471,8 @@ pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Re
     let mut report = Report::default();
     let mut per_file = Vec::new();
     match scan_bytes(&candidate, bytes, opts) {
-        Outcome::Facts(f) => per_file.push(f),
-        Outcome::Partial(f, errors) => {
+        Outcome::Facts(f, _) => per_file.push(f),
+        Outcome::Partial(f, errors, _) => {
             per_file.push(f);
             report.errors.extend(errors);
         }
@@ -349,6 +506,9 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     // A YAML key written twice: an error at the repeated key, yet the documents are
     // readable (the last value wins) and judged.
     let mut duplicates: Vec<ParseError> = Vec::new();
+    let notes = |format: Format| {
+        suppress::Syntax::of(format, &file).map(|syntax| suppress::Notes::read(text, syntax))
+    };
     let docs: Result<Vec<Node>, ParseError> = match format {
         Format::Yaml => parse::yaml::parse_lenient(text).map(|(docs, dups)| {
             duplicates = dups;
@@ -364,7 +524,7 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
             let out = extract::terraform::scan_source(&file, text, &opts.terraform);
             return match out.errors.into_iter().next() {
                 Some(e) => Outcome::Failed(e),
-                None => Outcome::Facts(out.facts),
+                None => Outcome::Facts(out.facts, notes(Format::Terraform)),
             };
         }
         Format::Dockerfile => {
@@ -380,7 +540,7 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
                         opts.docker_target.as_deref(),
                         &mut facts,
                     );
-                    Outcome::Facts(facts)
+                    Outcome::Facts(facts, notes(Format::Dockerfile))
                 }
                 Err(e) => fail(e.pos, e.message),
             };
@@ -402,16 +562,24 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     };
     let mut facts = Facts::default();
     let mut recognised = false;
+    let root = scan_root_of(c, opts);
     for doc in &docs {
-        recognised |= extract::document_in(doc, &file, opts.tf_root.as_deref(), &mut facts);
+        recognised |= extract::document_within(
+            doc,
+            &file,
+            root.as_deref(),
+            opts.tf_root.as_deref(),
+            &mut facts,
+        );
     }
     match duplicates.first() {
-        None if recognised => Outcome::Facts(facts),
+        None if recognised => Outcome::Facts(facts, notes(format)),
         None => Outcome::Skipped(NOTHING_RECOGNISED.into()),
         // Ours, refused by the API server under strict validation, still judged.
         Some(_) if recognised => Outcome::Partial(
             facts,
             duplicates.iter().map(|e| failed_error(&file, e)).collect(),
+            notes(format),
         ),
         Some(e) if walked_only && !extract::looks_like_ours(text) => {
             Outcome::Skipped(not_ours_reason(format, e))
@@ -432,7 +600,8 @@ fn lenient_json(text: &str, file: &str, strict: ParseError) -> Outcome {
         Ok(doc) => {
             let mut facts = Facts::default();
             if extract::document(&doc, file, &mut facts) {
-                Outcome::Partial(facts, vec![failed_error(file, &strict)])
+                // JSON has no comments to suppress with: no notes.
+                Outcome::Partial(facts, vec![failed_error(file, &strict)], None)
             } else if extract::looks_like_ours(text) {
                 Outcome::Failed(failed_error(file, &strict))
             } else {
@@ -527,5 +696,54 @@ mod tests {
         assert!(report.findings.iter().any(|f| f.rule_id == "BRK101"));
         let report = scan_contents("notes.json", b"{\"a\": 1,}", &opts).unwrap();
         assert!(report.findings.is_empty() && report.errors.len() == 1);
+    }
+
+    /// Lines of YAML, Terraform and Dockerfile text that proptest mixes into inputs.
+    const PIECES: &[&str] = &[
+        "apiVersion: v1\n",
+        "kind: Pod\n",
+        "metadata: {name: p}\n",
+        "spec:\n",
+        "  hostNetwork: true\n",
+        "  containers:\n",
+        "    - name: c\n",
+        "      securityContext: {privileged: true, runAsUser: 0}\n",
+        "      volumeMounts: [{name: s, mountPath: /s}]\n",
+        "  volumes: [{name: s, hostPath: {path: /var/run/docker.sock}}]\n",
+        "---\n",
+        "é€𝄞: [\n",
+        "\t- x\n",
+        "resource \"aws_iam_policy\" \"p\" {\n",
+        "  policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"dynamodb:*\", Resource = \"*\"}]})\n",
+        "}\n",
+        "locals { a = [for i in range(3) : \"${i}\"] }\n",
+        "FROM alpine:3.20 AS b\n",
+        "USER root\n",
+        "ARG A=${B}${B}\n",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+        /// Every finding points inside the file it names, and scanning the same input
+        /// twice gives the same JSON report, byte for byte.
+        #[test]
+        fn positions_stay_inside_the_file_and_rescans_are_identical(
+            picks in proptest::collection::vec(0usize..PIECES.len(), 0..24),
+            name in proptest::sample::select(vec!["pod.yaml", "main.tf", "Dockerfile", "x.json"]),
+        ) {
+            let text: String = picks.iter().map(|&i| PIECES[i]).collect();
+            let opts = ScanOptions { policies: engine::builtin(), ..Default::default() };
+            let first = scan_contents(name, text.as_bytes(), &opts).unwrap();
+            let lines: Vec<&str> = text.split('\n').collect();
+            for f in &first.findings {
+                let line = f.location.line as usize;
+                proptest::prop_assert!(line >= 1 && line <= lines.len(), "{f:?} in {text:?}");
+                let width = lines[line - 1].chars().count() + 1;
+                proptest::prop_assert!(f.location.column >= 1 && f.location.column as usize <= width, "{f:?} in {text:?}");
+            }
+            let again = scan_contents(name, text.as_bytes(), &opts).unwrap();
+            proptest::prop_assert_eq!(report::json::render(&first), report::json::render(&again));
+        }
     }
 }

@@ -1,12 +1,14 @@
 //! The `breakout` command line: argument parsing, output and exit codes only.
 //! Everything else lives in the library (`breakout::scan`).
 
-use anyhow::{bail, Context, Result};
-use breakout::engine::{self, Policy, Severity};
+use anyhow::{anyhow, bail, Context, Result};
+use breakout::config::{self, Config};
+use breakout::engine::{self, Confidence, Policy, Severity};
 use breakout::report::{self, Format, Style};
-use clap::{Parser, Subcommand};
+use breakout::suppress::Baseline;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Finds container-escape and credential-theft paths in infrastructure code.
@@ -20,7 +22,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan files and folders (or `-` for standard input) and report findings.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the policy catalog, or explain one policy.
     Policies {
         #[command(subcommand)]
@@ -45,29 +47,31 @@ struct ScanArgs {
     /// Files or folders to scan; `-` reads standard input.
     #[arg(value_name = "PATH", default_value = ".")]
     paths: Vec<PathBuf>,
-    /// Report format.
-    #[arg(long, short, value_enum, default_value_t = Format::Table)]
-    format: Format,
-    /// Write the report to this file instead of standard output.
+    /// Report format (repeatable: each `--output` that follows a `--format` receives
+    /// it; at most one format goes to standard output). Default: table.
+    #[arg(long, short, value_enum, value_name = "FORMAT")]
+    format: Vec<Format>,
+    /// Write the report of the `--format` before it to this file instead of standard
+    /// output (repeatable).
     #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
-    /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, default_value_t = Severity::Low, value_name = "SEVERITY")]
-    fail_on: Severity,
+    output: Vec<PathBuf>,
+    /// Exit with 1 when an active finding is at or above this severity [default: low].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    fail_on: Option<Severity>,
     /// Which findings count for `--fail-on`: `low` (default) counts every finding, `high`
     /// only those that do not rest on a value known only at apply time. Both are
     /// reported either way.
-    #[arg(long, value_enum, default_value_t = FailConfidence::Low, value_name = "CONFIDENCE")]
-    fail_on_confidence: FailConfidence,
+    #[arg(long, value_enum, value_name = "CONFIDENCE")]
+    fail_on_confidence: Option<FailConfidence>,
     /// Run only these rules (ids or slugs, comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     only: Vec<String>,
     /// Do not run these rules (ids or slugs, comma-separated or repeated).
     #[arg(long, value_delimiter = ',', value_name = "RULE")]
     skip: Vec<String>,
-    /// Also load the policies (YAML) in this folder.
+    /// Also load the policies (YAML) in this folder (repeatable).
     #[arg(long, value_name = "DIR")]
-    policies: Option<PathBuf>,
+    policies: Vec<PathBuf>,
     /// The Dockerfile build stage that becomes the image, as `docker build --target`
     /// (Dockerfiles without it are judged by their last stage).
     #[arg(long, value_name = "STAGE")]
@@ -86,6 +90,25 @@ struct ScanArgs {
     /// findings are located (default: each plan's own folder).
     #[arg(long, value_name = "DIR")]
     tf_root: Option<PathBuf>,
+    /// The configuration file [default: `.breakout.yaml` in the scan root or a parent
+    /// folder, up to the repository root].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Accept the findings of an earlier JSON report (`--format json`): those whose
+    /// fingerprint it holds are suppressed with kind `baseline`.
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
+    /// List suppressed findings in the table too (they are always in json, sarif and
+    /// junit).
+    #[arg(long)]
+    show_suppressed: bool,
+    /// A suppression (comment, annotation, config entry) without a reason is an error.
+    #[arg(long)]
+    require_reason: bool,
+    /// Print nothing but the report: no warnings, no progress, no error lines (errors
+    /// stay in the report and the exit code).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// `NAME=VALUE` for `--var`.
@@ -108,9 +131,24 @@ enum FailConfidence {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let result = match cli.command {
-        Command::Scan(args) => scan(args),
+        Command::Scan(args) => {
+            let sub = matches.subcommand_matches("scan").expect("scan was given");
+            let indices = |id: &str| -> Vec<usize> {
+                sub.indices_of(id)
+                    .map(Iterator::collect)
+                    .unwrap_or_default()
+            };
+            match outputs(&args, &indices("format"), &indices("output")) {
+                Ok(outs) => scan(*args, outs),
+                Err(e) => Err(e),
+            }
+        }
         Command::Policies { action, policies } => list_policies(action, policies),
     };
     match result {
@@ -122,9 +160,54 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_policies(dir: Option<&PathBuf>) -> Result<Vec<Policy>> {
+/// Pairs each `--output` with the `--format` written before it on the command line
+/// (one of each pairs whatever their order). Formats without an output go to standard
+/// output; only one may.
+fn outputs(
+    args: &ScanArgs,
+    format_at: &[usize],
+    output_at: &[usize],
+) -> Result<Vec<(Format, Option<PathBuf>)>> {
+    if args.format.len() <= 1 && args.output.len() <= 1 {
+        let format = args.format.first().copied().unwrap_or(Format::Table);
+        return Ok(vec![(format, args.output.first().cloned())]);
+    }
+    let mut outs: Vec<(Format, Option<PathBuf>)> = args.format.iter().map(|f| (*f, None)).collect();
+    for (path, at) in args.output.iter().zip(output_at) {
+        let Some(i) = format_at.iter().rposition(|f| f < at) else {
+            bail!(
+                "--output {} comes before any --format: write `--format FORMAT --output FILE` pairs",
+                path.display()
+            );
+        };
+        if let Some(other) = &outs[i].1 {
+            bail!(
+                "--format {} is followed by two outputs ({} and {})",
+                outs[i].0.as_str(),
+                other.display(),
+                path.display()
+            );
+        }
+        outs[i].1 = Some(path.clone());
+    }
+    let to_stdout: Vec<&str> = outs
+        .iter()
+        .filter(|(_, o)| o.is_none())
+        .map(|(f, _)| f.as_str())
+        .collect();
+    if to_stdout.len() > 1 {
+        bail!(
+            "{} formats would go to standard output ({}): give each but one an --output FILE",
+            to_stdout.len(),
+            to_stdout.join(", ")
+        );
+    }
+    Ok(outs)
+}
+
+fn load_policies(dirs: &[PathBuf]) -> Result<Vec<Policy>> {
     let mut all = engine::builtin();
-    if let Some(dir) = dir {
+    for dir in dirs {
         for p in engine::load_dir(dir)? {
             // Rules are named case-insensitively everywhere else (`--only`, `show`).
             if let Some(clash) = all
@@ -158,19 +241,73 @@ fn select(all: Vec<Policy>, only: &[String], skip: &[String]) -> Result<Vec<Poli
         .collect())
 }
 
-fn scan(args: ScanArgs) -> Result<ExitCode> {
-    let policies = select(
-        load_policies(args.policies.as_ref())?,
-        &args.only,
-        &args.skip,
-    )?;
+/// The configuration file named with `--config`, or found from the first path.
+fn load_config(args: &ScanArgs) -> Result<Config> {
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => config::find(args.paths.first().map_or(Path::new("."), PathBuf::as_path)),
+    };
+    match path {
+        Some(p) => config::load(&p).map_err(|e| anyhow!("{e}")),
+        None => Ok(Config::default()),
+    }
+}
+
+fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode> {
+    let config = load_config(&args)?;
+    // Command-line options override the file.
+    let policy_dirs = if args.policies.is_empty() {
+        config.policies.clone()
+    } else {
+        args.policies.clone()
+    };
+    let mut all = load_policies(&policy_dirs)?;
+    config.check_rules(&all).map_err(|e| anyhow!("{e}"))?;
+    for (rule, severity) in &config.severity {
+        if let Some(p) = all.iter_mut().find(|p| p.is_named(&rule.name)) {
+            p.severity = *severity;
+        }
+    }
+    let names = |refs: &[config::RuleRef]| refs.iter().map(|r| r.name.clone()).collect();
+    let only: Vec<String> = if args.only.is_empty() {
+        names(&config.only)
+    } else {
+        args.only.clone()
+    };
+    let skip: Vec<String> = if args.skip.is_empty() {
+        names(&config.skip)
+    } else {
+        args.skip.clone()
+    };
+    let known_rules = all.iter().map(|p| (p.id.clone(), p.slug.clone())).collect();
+    let policies = select(all, &only, &skip)?;
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
+    let fail_on_confidence = args
+        .fail_on_confidence
+        .unwrap_or(match config.fail_on_confidence {
+            Some(Confidence::High) => FailConfidence::High,
+            _ => FailConfidence::Low,
+        });
+    let baseline = match &args.baseline {
+        Some(path) => Some(Baseline::load(path).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    let progress = (!args.quiet
+        && std::io::stderr().is_terminal()
+        && std::env::var_os("CI").is_none_or(|v| v.is_empty()))
+    .then(progress::bar);
     let opts = breakout::ScanOptions {
-        paths: args.paths,
+        paths: args.paths.clone(),
         policies,
-        docker_target: args.target,
+        docker_target: args.target.clone().or(config.docker_target.clone()),
         terraform: breakout::TerraformInputs {
-            var_files: args.var_files,
-            vars: args.vars,
+            var_files: config
+                .var_files
+                .iter()
+                .chain(&args.var_files)
+                .cloned()
+                .collect(),
+            vars: config.vars.iter().chain(&args.vars).cloned().collect(),
             // Terraform reads `TF_VAR_name` for root module variables; so does breakout.
             env: std::env::vars()
                 .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
@@ -178,37 +315,65 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
         },
         tf_root: args.tf_root,
         new_only: args.new_only,
+        exclude: config.exclude.clone(),
+        config_file: (!config.file.is_empty()).then(|| PathBuf::from(&config.file)),
+        suppress: breakout::suppress::Settings {
+            ignore: config.ignore.clone(),
+            baseline,
+            require_reason: args.require_reason,
+            known_rules,
+            today: None,
+        },
+        progress: progress.as_ref().map(|p| p.callback()),
     };
     let report = breakout::scan(&opts)?;
-    for e in &report.errors {
-        // File names and messages quote scanned files: never raw to a terminal.
-        eprintln!(
-            "breakout: error: {}",
-            breakout::report::terminal_text(&e.to_string())
-        );
+    drop(progress);
+    if !args.quiet {
+        for e in &report.errors {
+            eprintln!("breakout: error: {}", report::terminal_text(&e.to_string()));
+        }
+        // A table on standard output lists them itself.
+        let table_on_stdout = outs.iter().any(|(f, o)| *f == Format::Table && o.is_none());
+        for s in report
+            .stale_suppressions
+            .iter()
+            .filter(|_| !table_on_stdout)
+        {
+            eprintln!(
+                "breakout: warning: {}",
+                report::terminal_text(&s.to_string())
+            );
+        }
     }
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let style = Style {
-        color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        // Files and pipes get a fixed width so the output is the same everywhere.
-        width: if to_terminal { None } else { Some(120) },
-    };
-    let text = report::render(&report, args.format, style);
-    match &args.output {
-        Some(path) => std::fs::write(path, &text)
-            .with_context(|| format!("cannot write {}", path.display()))?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe (`| head`) is not an error worth reporting.
-            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+    let source_root = std::env::current_dir().ok();
+    for (format, output) in &outs {
+        let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+        let options = report::Options {
+            style: Style {
+                color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+                // Files and pipes get a fixed width so the output is the same everywhere.
+                width: if to_terminal { None } else { Some(120) },
+            },
+            show_suppressed: args.show_suppressed,
+            source_root: source_root.clone(),
+        };
+        let text = report::render(&report, *format, &options);
+        match output {
+            Some(path) => std::fs::write(path, &text)
+                .with_context(|| format!("cannot write {}", path.display()))?,
+            None => {
+                let mut out = std::io::stdout().lock();
+                // A closed pipe (`| head`) is not an error worth reporting.
+                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+            }
         }
     }
     Ok(if !report.errors.is_empty() {
         ExitCode::from(2)
     } else if report.findings.iter().any(|f| {
-        f.severity >= args.fail_on
-            && (args.fail_on_confidence == FailConfidence::Low
-                || f.confidence == breakout::engine::Confidence::High)
+        f.is_active()
+            && f.severity >= fail_on
+            && (fail_on_confidence == FailConfidence::Low || f.confidence == Confidence::High)
     }) {
         ExitCode::from(1)
     } else {
@@ -216,8 +381,70 @@ fn scan(args: ScanArgs) -> Result<ExitCode> {
     })
 }
 
+/// The progress bar: on a terminal's standard error, for scans longer than half a
+/// second.
+mod progress {
+    use breakout::Progress;
+    use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    /// Shown once the scan has run for this long.
+    const DELAY: Duration = Duration::from_millis(500);
+
+    /// A bar that appears only after [`DELAY`] and is cleared when dropped.
+    pub struct Bar {
+        started: Instant,
+        bar: Arc<Mutex<Option<ProgressBar>>>,
+    }
+
+    pub fn bar() -> Bar {
+        Bar {
+            started: Instant::now(),
+            bar: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    impl Bar {
+        pub fn callback(&self) -> Progress {
+            let started = self.started;
+            let slot = Arc::clone(&self.bar);
+            Progress(Arc::new(move |done, total| {
+                if started.elapsed() < DELAY {
+                    return;
+                }
+                let Ok(mut slot) = slot.lock() else { return };
+                let bar = slot.get_or_insert_with(|| {
+                    let bar = ProgressBar::with_draw_target(
+                        Some(total as u64),
+                        ProgressDrawTarget::stderr(),
+                    );
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{spinner} scanning {pos}/{len} files {wide_bar} {elapsed}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                    );
+                    bar
+                });
+                bar.set_position(done as u64);
+            }))
+        }
+    }
+
+    impl Drop for Bar {
+        fn drop(&mut self) {
+            if let Ok(mut slot) = self.bar.lock() {
+                if let Some(bar) = slot.take() {
+                    bar.finish_and_clear();
+                }
+            }
+        }
+    }
+}
+
 fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result<ExitCode> {
-    let all = load_policies(dir.as_ref())?;
+    let all = load_policies(dir.as_slice())?;
     let mut out = String::new();
     match action {
         None => out.push_str(&catalog(&all)),

@@ -7,12 +7,13 @@
 //! Every input is written at test time into a temporary folder; large and binary
 //! inputs are generated, never committed.
 
+mod common;
+
+use common::Run;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_breakout");
+use std::time::Duration;
 
 /// The good manifest every case scans next to its bad file.
 const GOOD: &str = include_str!("../samples/k8s/vulnerable/orders-api.yaml");
@@ -26,75 +27,8 @@ const GOOD_FINDINGS: &[(&str, u64, u64)] = &[
     ("BRK604", 39, 11),
 ];
 
-/// A process that runs longer than this has hung; it is killed and the test fails.
-const HANG: Duration = Duration::from_secs(300);
-
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not a JSON report ({e})\nstdout:\n{}\nstderr:\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-
-    /// `breakout: error: ...` lines of standard error that name `file`.
-    fn errors_for(&self, file: &str) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter_map(|l| l.strip_prefix("breakout: error: "))
-            .filter(|l| l.starts_with(&format!("{file}:")))
-            .collect()
-    }
-}
-
 fn run(dir: &Path, args: &[&str]) -> Run {
-    let start = Instant::now();
-    let out = assert_cmd::Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .timeout(HANG)
-        .output()
-        .expect("breakout runs");
-    let run = Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-        elapsed: start.elapsed(),
-    };
-    assert_no_crash(&run);
-    run
-}
-
-fn assert_no_crash(run: &Run) {
-    assert!(
-        run.code.is_some(),
-        "breakout was killed (hang or signal) after {:?}\nstderr:\n{}",
-        run.elapsed,
-        run.stderr
-    );
-    for bad in [
-        "panicked",
-        "RUST_BACKTRACE",
-        "stack overflow",
-        "thread '",
-        "SIGSEGV",
-    ] {
-        assert!(
-            !run.stderr.contains(bad),
-            "stderr shows a crash ({bad}):\n{}",
-            run.stderr
-        );
-    }
+    common::breakout(dir, args)
 }
 
 /// A temp folder with `in/orders-api.yaml`; bad files go next to it.

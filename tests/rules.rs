@@ -156,4 +156,5 @@ rule_tests! {
     brk602 => "BRK602",
     brk603 => "BRK603",
     brk604 => "BRK604",
+    brk901 => "BRK901",
 }

@@ -1294,14 +1294,20 @@ resource "aws_iam_policy" "nested" {
         .findings
         .iter()
         .all(|f| f.confidence == breakout::engine::Confidence::Low));
-    // range(1e9) is refused (unknown); 25 million iterations exhaust the budget, a clear
-    // error at the `for` (the errors that follow are `budget_exhaustion_is_contained`).
-    assert!(!report.errors.is_empty());
+    // range(1e9) is refused, a located error at the call (its value unknown); 25
+    // million iterations exhaust the budget, a clear error at the `for` (the errors
+    // that follow are `budget_exhaustion_is_contained`).
+    assert!(report.errors.len() >= 2, "{:?}", report.errors);
     let e = &report.errors[0];
     assert_eq!(rel(&e.file, dir.path()), "main.tf");
+    assert_eq!(e.line, Some(line_of(main, "huge   = ")));
+    assert!(e.message.contains("range of 1000000000 elements"), "{e:?}");
+    let e = &report.errors[1];
     assert!(e.message.contains("budget"), "{e:?}");
     assert_eq!(e.line, Some(line_of(main, "nested = ")));
-    assert!(report.errors.iter().all(|e| e.message.contains("budget")));
+    assert!(report.errors[1..]
+        .iter()
+        .all(|e| e.message.contains("budget")));
 }
 
 /// Once one local exhausts the module's evaluation budget, every expression evaluated
@@ -2606,7 +2612,7 @@ fn the_vulnerable_sample_fires_its_rules_on_the_offending_lines() {
         rules.into_iter().collect::<Vec<_>>(),
         vec![
             "BRK101", "BRK102", "BRK103", "BRK104", "BRK201", "BRK202", "BRK301", "BRK401",
-            "BRK501", "BRK502", "BRK504", "BRK601", "BRK604"
+            "BRK501", "BRK502", "BRK504", "BRK601", "BRK604", "BRK901"
         ]
     );
     // The ingest document is reported once, not again through aws_iam_policy.ingest.
@@ -3361,5 +3367,119 @@ resource "aws_ecs_task_definition" "this" {
             "aws_ecs_task_definition.this".to_string(),
             false
         )]
+    );
+}
+
+// References for escape paths (BRK901)
+
+/// A node group in a module whose role comes in through a variable, from a role of the
+/// calling module known only after apply: the link is read from the expressions, and
+/// a `local` between them is followed.
+#[test]
+fn references_are_followed_through_module_variables_and_locals() {
+    let dir = write(&[
+        (
+            "main.tf",
+            r#"
+resource "aws_iam_role" "nodes" {
+  name_prefix         = "nodes-"
+  managed_policy_arns = ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]
+}
+locals {
+  node_role = aws_iam_role.nodes.arn
+}
+module "workers" {
+  source    = "./workers"
+  role_arn  = local.node_role
+}
+"#,
+        ),
+        (
+            "workers/main.tf",
+            r#"
+variable "role_arn" {}
+resource "aws_launch_template" "this" {
+  metadata_options {
+    http_tokens                 = "optional"
+  }
+}
+resource "aws_eks_node_group" "this" {
+  cluster_name    = "c"
+  node_group_name = "workers"
+  node_role_arn   = var.role_arn
+  launch_template {
+    name = aws_launch_template.this.name
+  }
+}
+"#,
+        ),
+        (
+            "k8s/pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop}\nspec:\n  containers: [{name: a, image: x}]\n",
+        ),
+    ]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    let g = &report.facts.node_groups[0];
+    assert_eq!(g.node_role_refs, ["aws_iam_role.nodes"]);
+    assert_eq!(
+        g.launch_template_refs,
+        ["module.workers.aws_launch_template.this"]
+    );
+    let paths: Vec<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "BRK901")
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["Pod shop/api → 169.254.169.254 (BRK503) + IMDSv1 (BRK501) → node group c/workers → role aws_iam_role.nodes → AmazonDynamoDBFullAccess: every DynamoDB action on every table"]
+    );
+}
+
+/// A plan's `configuration` gives the references the planned values lack (the role's
+/// ARN is known only after apply), through module calls too.
+#[test]
+fn plan_references_link_a_node_group_to_its_role() {
+    let plan = r#"{
+  "format_version": "1.2",
+  "planned_values": {"root_module": {
+    "resources": [
+      {"address": "aws_iam_role.nodes", "mode": "managed", "type": "aws_iam_role", "name": "nodes",
+       "values": {"name": "nodes", "managed_policy_arns": ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]}}
+    ],
+    "child_modules": [{"address": "module.ng", "resources": [
+      {"address": "module.ng.aws_eks_node_group.this", "mode": "managed", "type": "aws_eks_node_group", "name": "this",
+       "values": {"cluster_name": "c", "node_group_name": "ng", "node_role_arn": null, "ami_type": "AL2_x86_64"}}
+    ]}]
+  }},
+  "resource_changes": [
+    {"address": "module.ng.aws_eks_node_group.this", "change": {"actions": ["create"], "after_unknown": {"node_role_arn": true}}}
+  ],
+  "configuration": {"root_module": {
+    "resources": [{"address": "aws_iam_role.nodes", "mode": "managed", "type": "aws_iam_role", "name": "nodes", "expressions": {}}],
+    "module_calls": {"ng": {"source": "./ng", "expressions": {"role": {"references": ["aws_iam_role.nodes.arn", "aws_iam_role.nodes"]}},
+      "module": {"resources": [{"address": "aws_eks_node_group.this", "mode": "managed", "type": "aws_eks_node_group", "name": "this",
+        "expressions": {"node_role_arn": {"references": ["var.role"]}}}]}}}
+  }}
+}"#;
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: api, namespace: shop}\nspec:\n  containers: [{name: a, image: x}]\n";
+    let dir = write(&[("plan.json", plan), ("pod.yaml", pod)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_eq!(
+        report.facts.node_groups[0].node_role_refs,
+        ["aws_iam_role.nodes"]
+    );
+    let path = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "BRK901")
+        .map(|f| f.message.clone())
+        .unwrap_or_default();
+    assert!(
+        path.contains("EKS default launch template (AL2: IMDSv1, hop limit 2) → node group c/ng → role nodes → AmazonDynamoDBFullAccess"),
+        "{path}"
     );
 }

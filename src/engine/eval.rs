@@ -1,6 +1,6 @@
 //! Runs each policy's JSONPath over the fact document and turns matches into findings.
 
-use super::{Confidence, Finding, Location, Policy, RelatedLocation};
+use super::{Confidence, Finding, Location, Policy, RelatedLocation, Severity, Step as ChainStep};
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
@@ -172,14 +172,18 @@ fn finding(
         (Confidence::High, _) => render(&policy.message, &lookup),
     };
     let resource = lookup("resource").unwrap_or_default();
+    // The key path inside the resource: the container, the volume, the IAM statement
+    // or attached policy, and the field the rule points at. Never a line number.
     let subject = [
         lookup("container").or_else(|| lookup("name")),
         lookup("volume"),
+        lookup("statement"),
+        lookup("policy_arn"),
         policy.at.first().cloned(),
     ];
     let fingerprint = fingerprint(&[
         &policy.id,
-        &location.file,
+        &fingerprint_path(&location.file),
         &resource,
         &subject
             .iter()
@@ -197,11 +201,43 @@ fn finding(
             one => evidence(one).into_iter().collect::<Vec<_>>(),
         })
         .collect();
+    let severity = policy
+        .severity_from
+        .as_deref()
+        .and_then(|field| matched.get(field)?.as_str())
+        .and_then(|s| match s {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        })
+        .map_or(policy.severity, |s| s.min(policy.severity));
+    let steps = policy
+        .steps
+        .as_deref()
+        .and_then(|name| matched.get(name))
+        .map(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|v| {
+            let ev = evidence(v)?;
+            Some(ChainStep {
+                rule: v.get("rule").map(text).unwrap_or_default(),
+                resource: v.get("resource").map(text).unwrap_or_default(),
+                file: ev.file,
+                line: ev.line,
+                column: ev.column,
+                what: ev.message,
+            })
+        })
+        .collect();
     Some(Finding {
         rule_id: policy.id.clone(),
         slug: policy.slug.clone(),
         title: policy.title.clone(),
-        severity: policy.severity,
+        severity,
         message,
         resource,
         location,
@@ -209,6 +245,8 @@ fn finding(
         confidence,
         fingerprint,
         related_locations,
+        suppression: None,
+        steps,
         plan: None,
     })
 }
@@ -257,6 +295,19 @@ fn render(template: &str, lookup: &dyn Fn(&str) -> Option<String>) -> String {
         }
     }
     out.push_str(rest);
+    out
+}
+
+/// The file path as fingerprints see it: `./a/./b` and `a/b` are the same file.
+fn fingerprint_path(file: &str) -> String {
+    let mut rest = file;
+    while let Some(r) = rest.strip_prefix("./") {
+        rest = r.trim_start_matches('/');
+    }
+    let mut out = rest.replace("/./", "/");
+    while out.contains("/./") {
+        out = out.replace("/./", "/");
+    }
     out
 }
 
@@ -376,6 +427,26 @@ mod tests {
         let split = evaluate_split(&[p], doc).unwrap();
         assert_eq!(whole.len(), 834);
         assert_eq!(whole, split);
+    }
+
+    #[test]
+    fn fingerprint_paths_ignore_dot_segments() {
+        assert_eq!(fingerprint_path("./k8s/./a.yaml"), "k8s/a.yaml");
+        assert_eq!(fingerprint_path(".//k8s/a.yaml"), "k8s/a.yaml");
+        assert_eq!(fingerprint_path("/abs/./k8s/a.yaml"), "/abs/k8s/a.yaml");
+        assert_eq!(fingerprint_path("../up/a.yaml"), "../up/a.yaml");
+    }
+
+    #[test]
+    fn statements_of_one_policy_have_their_own_fingerprints() {
+        let p = policy("$.iam_statements[*]", None, "{statement}");
+        let facts = json!({"iam_statements": [
+            {"resource": "IAM policy p", "statement": "Sid \"A\"", "file": "p.json", "loc": {"line": 3, "column": 5}, "locs": {}},
+            {"resource": "IAM policy p", "statement": "Sid \"B\"", "file": "p.json", "loc": {"line": 9, "column": 5}, "locs": {}}
+        ]});
+        let f = evaluate(&[p], &facts).unwrap();
+        assert_eq!(f.len(), 2);
+        assert_ne!(f[0].fingerprint, f[1].fingerprint);
     }
 
     #[test]

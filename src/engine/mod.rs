@@ -62,10 +62,36 @@ pub struct Finding {
     /// Other places the finding rests on (another file that decides the value).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub related_locations: Vec<RelatedLocation>,
+    /// Set by the suppress stage when an ignore comment, annotation, config entry or
+    /// baseline covers the finding. A suppressed finding stays in the report but does
+    /// not count for `--fail-on`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suppression: Option<Suppression>,
+    /// For a chain (an escape path, BRK901): its steps in order, each with the place
+    /// that shows it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<Step>,
     /// A Terraform plan's finding: what the plan does to the resource, and whether the
     /// plan introduces the finding or keeps it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<PlanStatus>,
+}
+
+/// One step of a chain finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// The rule whose ingredient the step is (`BRK201`), or empty for a link.
+    pub rule: String,
+    /// The resource the step is about.
+    pub resource: String,
+    /// Path of the file that shows it.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// What the step is, in words.
+    pub what: String,
 }
 
 /// What a plan does to a finding's resource, and to the finding.
@@ -112,7 +138,57 @@ pub struct RelatedLocation {
     pub message: String,
 }
 
+/// How a finding was suppressed (`docs/configuration.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SuppressionKind {
+    /// A `breakout:ignore` comment in the scanned file.
+    Inline,
+    /// The Kubernetes annotation `breakout.dev/ignore` on the object or its pod template.
+    Annotation,
+    /// An `ignore` entry of the configuration file.
+    Config,
+    /// The finding's fingerprint is in the `--baseline` report.
+    Baseline,
+}
+
+impl SuppressionKind {
+    /// Lower-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuppressionKind::Inline => "inline",
+            SuppressionKind::Annotation => "annotation",
+            SuppressionKind::Config => "config",
+            SuppressionKind::Baseline => "baseline",
+        }
+    }
+
+    /// Written in the scanned file itself (SARIF `inSource`), rather than beside it.
+    pub fn in_source(self) -> bool {
+        matches!(self, SuppressionKind::Inline | SuppressionKind::Annotation)
+    }
+}
+
+/// Why a finding does not count, and where that is written.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppression {
+    /// Comment, annotation, config entry or baseline.
+    pub kind: SuppressionKind,
+    /// The reason given, if any.
+    pub reason: Option<String>,
+    /// The file the suppression is written in (the scanned file, the configuration
+    /// file or the baseline report).
+    pub file: String,
+    /// Its 1-based line, when it has one.
+    pub line: Option<u32>,
+}
+
 impl Finding {
+    /// Whether the finding counts (is not suppressed).
+    pub fn is_active(&self) -> bool {
+        self.suppression.is_none()
+    }
+
     /// Report order: file, line, column, rule, message.
     pub fn order(a: &Finding, b: &Finding) -> std::cmp::Ordering {
         (&a.location, &a.rule_id, &a.message).cmp(&(&b.location, &b.rule_id, &b.message))

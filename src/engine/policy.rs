@@ -78,6 +78,16 @@ pub struct Policy {
     /// service's user, for example.
     #[serde(default, deserialize_with = "one_or_many")]
     pub related: Vec<String>,
+    /// Field of the matched fact holding the finding's severity (`low`, `medium`,
+    /// `high`, `critical`), for a rule whose severity depends on what it found (an
+    /// escape path's grant); `severity` is then the highest it gives, and the one used
+    /// when the field holds something else.
+    #[serde(default)]
+    pub severity_from: Option<String>,
+    /// Field of the matched fact holding the steps of a chain (a list of
+    /// `{rule, resource, what, file, loc}` objects), reported as the finding's steps.
+    #[serde(default)]
+    pub steps: Option<String>,
     /// Optional JSONPath for facts where the answer rests on a value breakout cannot
     /// resolve (a Terraform variable without value, an attribute known after apply):
     /// each match is a finding of low confidence (DESIGN.md decision 4).
@@ -127,6 +137,15 @@ impl Policy {
             bail!("{origin}: a policy needs an id and a slug");
         }
         Ok(p)
+    }
+
+    /// Whether the policy selects escape paths (the paths stage runs only then).
+    pub fn selects_escape_paths(&self) -> bool {
+        self.select.contains("escape_paths")
+            || self
+                .unknown
+                .as_deref()
+                .is_some_and(|u| u.contains("escape_paths"))
     }
 
     /// Whether `key` names this policy by id or slug (case-insensitive).

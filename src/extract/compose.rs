@@ -36,15 +36,23 @@ pub fn is_compose(doc: &Node) -> bool {
         })
 }
 
-/// Extracts every service of a compose file.
+/// Extracts every service of a compose file, reading its `.env` only from inside its
+/// own folder.
 pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
+    extract_within(doc, file, None, facts)
+}
+
+/// Extracts every service of a compose file. Its `.env` is read when its real path
+/// lies inside `root` (the scanned folder, canonical), or the compose file's own
+/// folder when no root is given.
+pub fn extract_within(doc: &Node, file: &str, root: Option<&std::path::Path>, facts: &mut Facts) {
     let Some(services) = doc.get("services") else {
         return;
     };
     let vars = if file == "<stdin>" {
         Vars::default()
     } else {
-        Vars::beside(file)
+        Vars::beside(file, root)
     };
     let named_volumes = doc.get("volumes");
     let first_new = facts.containers.len();
@@ -127,12 +135,18 @@ impl Vars {
         Vars(vars)
     }
 
-    /// The `.env` next to the compose file, if it can be read.
-    fn beside(file: &str) -> Vars {
-        let dir = std::path::Path::new(file)
-            .parent()
-            .unwrap_or_else(|| std::path::Path::new("."));
-        crate::parse::read_text(&dir.join(".env"))
+    /// The `.env` next to the compose file, if it can be read and lies inside `root`
+    /// (else the compose file's folder).
+    fn beside(file: &str, root: Option<&std::path::Path>) -> Vars {
+        let dir = match std::path::Path::new(file).parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => std::path::Path::new("."),
+        };
+        let own = dir.canonicalize().ok();
+        let Some(root) = root.or(own.as_deref()) else {
+            return Vars::default();
+        };
+        crate::parse::read_text_within(&dir.join(".env"), root)
             .map(|t| Vars::parse(&t))
             .unwrap_or_default()
     }
@@ -265,6 +279,13 @@ fn workload(
         unknown,
         imds_egress: Tri::Unknown,
         imds_egress_reason: String::new(),
+        imds_egress_v6: Tri::Unknown,
+        imds_egress_v6_reason: String::new(),
+        node_selector: Default::default(),
+        node_affinity: Vec::new(),
+        tolerations: Vec::new(),
+        task_role_refs: Vec::new(),
+        launch_types: Vec::new(),
         file: file.to_string(),
         loc: pos,
         locs,

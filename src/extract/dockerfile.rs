@@ -108,13 +108,14 @@ pub fn extract(d: &Dockerfile, file: &str, target: Option<&str>, facts: &mut Fac
         .as_ref()
         .and_then(|t| stages.iter().position(|s| s.name.as_ref() == Some(t)))
         .unwrap_or(last);
-    facts.images.push(image(&stages, chosen, file));
+    let origins = user_origins(&stages);
+    facts.images.push(image(&stages, &origins, chosen, file));
     facts
         .build_stages
         .extend((0..stages.len()).map(|i| BuildStage {
             name: stages[i].name.clone(),
             last: i == last,
-            image: image(&stages, i, file),
+            image: image(&stages, &origins, i, file),
         }));
     true
 }
@@ -124,6 +125,7 @@ fn stages(d: &Dockerfile, syntax: Syntax) -> Vec<Stage<'_>> {
     // `ARG`s before the first `FROM` are usable in `FROM` lines and re-declarable in stages.
     let mut global: BTreeMap<String, Lookup> = BTreeMap::new();
     let mut stages: Vec<Stage> = Vec::new();
+    let mut by_name: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut args: BTreeMap<String, Lookup> = BTreeMap::new();
     for ins in &d.instructions {
         let current = stages.last_mut();
@@ -143,12 +145,15 @@ fn stages(d: &Dockerfile, syntax: Syntax) -> Vec<Stage<'_>> {
                         lookup(&global, &BTreeMap::new(), n)
                     })
                 });
-                let parent = base.as_ref().and_then(|b| {
-                    let b = b.to_ascii_lowercase();
-                    stages.iter().rposition(|s| s.name.as_ref() == Some(&b))
-                });
+                // The latest earlier stage of that name (by index: linear in stages).
+                let parent = base
+                    .as_ref()
+                    .and_then(|b| by_name.get(&b.to_ascii_lowercase()).copied());
                 let env = parent.map(|p| stages[p].env.clone()).unwrap_or_default();
                 args = BTreeMap::new();
+                if let Some(n) = &name {
+                    by_name.insert(n.clone(), stages.len());
+                }
                 stages.push(Stage {
                     name,
                     base,
@@ -200,7 +205,22 @@ fn resolve(value: &str, syntax: Syntax, vars: &dyn Fn(&str) -> Lookup) -> Lookup
 }
 
 /// The image fact for stage `chosen`.
-fn image(stages: &[Stage], chosen: usize, file: &str) -> Image {
+/// For each stage, the stage that decides its user: itself when it sets `USER`, else
+/// the one its parent stage's user comes from, else itself (its outside base decides).
+/// Parents are always earlier stages, so one pass in order does it, for any chain.
+fn user_origins(stages: &[Stage]) -> Vec<usize> {
+    let mut origins: Vec<usize> = Vec::with_capacity(stages.len());
+    for (i, s) in stages.iter().enumerate() {
+        let origin = match (&s.user, s.parent) {
+            (None, Some(p)) if p < i => origins[p],
+            _ => i,
+        };
+        origins.push(origin);
+    }
+    origins
+}
+
+fn image(stages: &[Stage], origins: &[usize], chosen: usize, file: &str) -> Image {
     let stage = &stages[chosen];
     let base = stage.base.clone().unwrap_or_else(|| "(unknown)".into());
     let resource = match (&stage.name, stages.len()) {
@@ -209,17 +229,10 @@ fn image(stages: &[Stage], chosen: usize, file: &str) -> Image {
         (None, _) => format!("Dockerfile stage {} (FROM {base})", chosen + 1),
     };
     // Walk down the chain of stages to the last USER, or to an outside base image.
-    let mut at = chosen;
-    let mut seen = vec![false; stages.len()];
-    let (user, user_ins) = loop {
-        if let Some((value, ins)) = &stages[at].user {
-            break (Some(value.clone()), Some(*ins));
-        }
-        seen[at] = true;
-        match stages[at].parent {
-            Some(p) if !seen[p] => at = p,
-            _ => break (None, None),
-        }
+    let at = origins[chosen];
+    let (user, user_ins) = match &stages[at].user {
+        Some((value, ins)) => (Some(value.clone()), Some(*ins)),
+        None => (None, None),
     };
     let inherited_from = (at != chosen).then(|| stage_label(&stages[at], at));
     let origin = stages[at]

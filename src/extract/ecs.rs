@@ -119,7 +119,14 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
     let network_mode = mode(&["networkMode", "network_mode"], "host_network");
     let pid_mode = mode(&["pidMode", "pid_mode"], "host_pid");
     let ipc_mode = mode(&["ipcMode", "ipc_mode"], "host_ipc");
-    let role = |keys: &[&str]| first(task, keys).and_then(|e| e.value.scalar_text());
+    if let Some(e) = first(task, &["taskRoleArn", "task_role_arn"]) {
+        locs.insert("task_role", e.key_pos);
+    }
+    let role = |keys: &[&str]| {
+        first(task, keys)
+            .filter(|e| !e.value.is_unknown())
+            .and_then(|e| e.value.scalar_text())
+    };
     Workload {
         resource,
         platform: "ecs",
@@ -137,6 +144,24 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
         unknown,
         imds_egress: Tri::Unknown,
         imds_egress_reason: String::new(),
+        imds_egress_v6: Tri::Unknown,
+        imds_egress_v6_reason: String::new(),
+        node_selector: Default::default(),
+        node_affinity: Vec::new(),
+        tolerations: Vec::new(),
+        task_role_refs: Vec::new(),
+        launch_types: first(
+            task,
+            &["requiresCompatibilities", "requires_compatibilities"],
+        )
+        .map(|e| {
+            e.value
+                .items()
+                .iter()
+                .filter_map(Node::scalar_text)
+                .collect()
+        })
+        .unwrap_or_default(),
         file: file.to_string(),
         loc: task.pos,
         locs,

@@ -8,7 +8,10 @@
 //! `Deny` in the same policy takes back what it covers; conditions are recorded.
 
 use super::dynamodb;
-use crate::facts::{DynamoGrant, Facts, IamStatement, Locs, PolicyAttachment, PolicyKind};
+use crate::facts::{
+    CustomerPolicy, DynamoGrant, Facts, IamRole, IamStatement, Locs, PolicyAttachment, PolicyKind,
+    RolePolicy,
+};
 use crate::parse::{json, Node, Value};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -58,10 +61,15 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) -> bool {
         ]
         .iter()
         .find_map(|(k, label)| Some(format!("{label} {}", text(doc.get(k))?)));
-        let resource = match holder {
+        let resource = match &holder {
             Some(h) => format!("{h} inline policy {name}"),
             None => format!("IAM policy {name}"),
         };
+        if let Some(role) = text(doc.get("RoleName")) {
+            facts
+                .role_policies
+                .push(role_policy(&role, "inline", &resource, file, d.pos));
+        }
         with_document(d, |d| {
             extract_policy(d, &resource, &name, None, file, facts)
         });
@@ -92,10 +100,17 @@ fn account_details(doc: &Node, file: &str, facts: &mut Facts) {
         for holder in doc.get(list).map(Node::items).unwrap_or_default() {
             let name = text(holder.get(name_key)).unwrap_or_else(|| "(unnamed)".into());
             let who = format!("{label} {name}");
+            let is_role = label == "Role";
+            let trust_start = facts.iam_statements.len();
             for p in holder.get(inline_key).map(Node::items).unwrap_or_default() {
                 let pname = text(p.get("PolicyName")).unwrap_or_default();
                 if let Some(d) = p.get("PolicyDocument") {
                     let resource = format!("{who} inline policy {pname}");
+                    if is_role {
+                        facts
+                            .role_policies
+                            .push(role_policy(&name, "inline", &resource, file, p.pos));
+                    }
                     with_document(d, |d| {
                         extract_policy(d, &resource, &pname, None, file, facts)
                     });
@@ -118,7 +133,28 @@ fn account_details(doc: &Node, file: &str, facts: &mut Facts) {
                     facts
                         .policy_attachments
                         .push(attachment(&who, &arn, file, a.pos, locs));
+                    if is_role {
+                        facts
+                            .role_policies
+                            .push(role_policy(&name, "attached", &arn, file, a.pos));
+                    }
                 }
+            }
+            if is_role {
+                let trusted = facts.iam_statements[trust_start..]
+                    .iter()
+                    .filter(|s| s.kind == PolicyKind::Trust && s.effect == "Allow")
+                    .flat_map(|s| s.principals.iter().cloned())
+                    .collect();
+                facts.iam_roles.push(IamRole {
+                    resource: who.clone(),
+                    name: Some(name.clone()),
+                    arn: text(holder.get("Arn")),
+                    trusted,
+                    file: file.to_string(),
+                    loc: holder.pos,
+                    locs: Locs::new(),
+                });
             }
         }
     }
@@ -130,6 +166,14 @@ fn account_details(doc: &Node, file: &str, facts: &mut Facts) {
             .unwrap_or_default()
             .iter()
             .find(|v| v.get("IsDefaultVersion").and_then(Node::as_bool) == Some(true));
+        facts.customer_policies.push(CustomerPolicy {
+            resource: format!("IAM policy {name}"),
+            name: Some(name.clone()),
+            arn: text(p.get("Arn")),
+            document_refs: Vec::new(),
+            file: file.to_string(),
+            loc: p.pos,
+        });
         if let Some(d) = default.and_then(|v| v.get("Document")) {
             let resource = format!("IAM policy {name}");
             with_document(d, |d| {
@@ -137,6 +181,44 @@ fn account_details(doc: &Node, file: &str, facts: &mut Facts) {
             });
         }
     }
+}
+
+/// A policy bound to a role named in IAM JSON.
+fn role_policy(
+    role: &str,
+    kind: &'static str,
+    policy: &str,
+    file: &str,
+    pos: crate::parse::Pos,
+) -> RolePolicy {
+    RolePolicy {
+        resource: format!("Role {role}"),
+        kind,
+        role: Some(role.to_string()),
+        role_refs: Vec::new(),
+        policy: Some(policy.to_string()),
+        policy_refs: Vec::new(),
+        aws_managed_names: Vec::new(),
+        file: file.to_string(),
+        loc: pos,
+        locs: Locs::new(),
+    }
+}
+
+/// Whether an unconditional Deny statement takes back, for every resource the Allow
+/// statement names, the actions it covers: the rule each policy applies to its own
+/// statements, for statements of different policies of one role.
+pub fn deny_covers_statement(deny: &IamStatement, allow: &IamStatement) -> bool {
+    deny.effect == "Deny"
+        && deny.condition_keys.is_empty()
+        && deny.not_resources.is_empty()
+        && (deny.resources.iter().any(|p| p == "*")
+            || (!allow.resources.is_empty()
+                && allow.not_resources.is_empty()
+                && allow
+                    .resources
+                    .iter()
+                    .all(|r| deny.resources.iter().any(|p| wildcard_match(p, r)))))
 }
 
 /// A managed-policy attachment fact, judged against the embedded list.

@@ -7,8 +7,14 @@
 //! exposed through a container's `volumeMounts`.
 
 use super::container::{self as shared, MountSpec};
-use crate::facts::{Container, Facts, HostMount, Locs, Tri, Unknown, Workload};
+use crate::facts::{
+    Container, Facts, HostMount, IgnoreAnnotation, Locs, NodeSelectorTerm, SelectorTerm, Tri,
+    Unknown, Workload,
+};
 use crate::parse::Node;
+
+/// The annotation that suppresses findings on a workload: `"BRK401,BRK302=reason"`.
+pub const IGNORE_ANNOTATION: &str = "breakout.dev/ignore";
 
 /// Whether a document is a Kubernetes object (has string `apiVersion` and `kind`).
 pub fn is_object(doc: &Node) -> bool {
@@ -28,8 +34,18 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         }
         return;
     }
-    if kind == "NetworkPolicy" {
+    if matches!(
+        kind,
+        "NetworkPolicy"
+            | "GlobalNetworkPolicy"
+            | "CiliumNetworkPolicy"
+            | "CiliumClusterwideNetworkPolicy"
+    ) {
         super::network_policy::extract(doc, file, facts);
+        return;
+    }
+    if kind == "ServiceAccount" {
+        service_account(doc, file, facts);
         return;
     }
     let Some(template) = pod_template(doc, kind) else {
@@ -98,10 +114,42 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         unknown,
         imds_egress: Tri::Unknown,
         imds_egress_reason: String::new(),
+        imds_egress_v6: Tri::Unknown,
+        imds_egress_v6_reason: String::new(),
+        node_selector: spec
+            .get("nodeSelector")
+            .map(|n| {
+                n.entries()
+                    .iter()
+                    .filter_map(|e| Some((e.key.clone(), e.value.scalar_text()?)))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        node_affinity: node_affinity(spec),
+        tolerations: tolerations(spec),
+        task_role_refs: Vec::new(),
+        launch_types: Vec::new(),
         file: file.to_string(),
         loc: doc.pos,
         locs,
     };
+
+    // `breakout.dev/ignore` on the object and on its pod template (one object may be
+    // its own template: a Pod).
+    let mut annotated: Vec<&Node> = vec![doc];
+    if !std::ptr::eq(template, doc) {
+        annotated.push(template);
+    }
+    for node in annotated {
+        if let Some(v) = node.path(&["metadata", "annotations", IGNORE_ANNOTATION]) {
+            facts.ignore_annotations.push(IgnoreAnnotation {
+                resource: workload.resource.clone(),
+                value: v.scalar_text().unwrap_or_default(),
+                file: file.to_string(),
+                loc: v.pos,
+            });
+        }
+    }
 
     let pod_sc = spec.get("securityContext");
     for (key, container_type) in [
@@ -117,6 +165,102 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         }
     }
     facts.workloads.push(workload);
+}
+
+/// A ServiceAccount and the IAM role its `eks.amazonaws.com/role-arn` annotation names.
+fn service_account(doc: &Node, file: &str, facts: &mut Facts) {
+    let meta = doc.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| "(unnamed)".into());
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::scalar_text);
+    let annotation = meta
+        .and_then(|m| m.get("annotations"))
+        .and_then(|a| a.entry("eks.amazonaws.com/role-arn"));
+    let mut locs = Locs::new();
+    if let Some(e) = annotation {
+        locs.insert("role_arn", e.key_pos);
+    }
+    facts.service_accounts.push(crate::facts::ServiceAccount {
+        resource: match &namespace {
+            Some(ns) => format!("ServiceAccount {ns}/{name}"),
+            None => format!("ServiceAccount {name}"),
+        },
+        name,
+        namespace,
+        role_arn: annotation
+            .filter(|e| !e.value.is_unknown())
+            .and_then(|e| e.value.scalar_text())
+            .filter(|s| !s.is_empty()),
+        role_refs: Vec::new(),
+        file: file.to_string(),
+        loc: doc.pos,
+        locs,
+    });
+}
+
+/// The required node-affinity terms of a pod spec.
+fn node_affinity(spec: &Node) -> Vec<NodeSelectorTerm> {
+    spec.path(&[
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    ])
+    .map(Node::items)
+    .unwrap_or_default()
+    .iter()
+    .map(|t| NodeSelectorTerm {
+        match_expressions: t
+            .get("matchExpressions")
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|x| {
+                Some(SelectorTerm {
+                    key: x.get("key")?.scalar_text()?,
+                    operator: x.get("operator")?.scalar_text()?,
+                    values: x
+                        .get("values")
+                        .map(Node::items)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(Node::scalar_text)
+                        .collect(),
+                })
+            })
+            .collect(),
+        match_fields: t.get("matchFields").is_some_and(|f| !f.items().is_empty()),
+    })
+    .collect()
+}
+
+/// A pod spec's tolerations as `key=value:effect` (`key:effect` for `Exists`, `*` for
+/// a toleration without key and operator `Exists`).
+fn tolerations(spec: &Node) -> Vec<String> {
+    spec.get("tolerations")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .map(|t| {
+            let text = |k: &str| t.get(k).and_then(Node::scalar_text).unwrap_or_default();
+            let (key, op, value, effect) =
+                (text("key"), text("operator"), text("value"), text("effect"));
+            let head = match (key.is_empty(), op == "Exists") {
+                (true, true) => "*".to_string(),
+                (_, true) => key,
+                _ => format!("{key}={value}"),
+            };
+            if effect.is_empty() {
+                head
+            } else {
+                format!("{head}:{effect}")
+            }
+        })
+        .collect()
 }
 
 /// The node that holds `spec` (the pod spec) and `metadata` (pod labels) for a kind.

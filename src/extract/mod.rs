@@ -18,14 +18,22 @@ use crate::parse::Node;
 use std::path::Path;
 
 /// Extracts facts from one parsed document; returns whether any extractor
-/// recognised it.
+/// recognised it. Files the document refers to (a compose `.env`) are read only from
+/// the document's own folder.
 pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
-    document_in(doc, file, None, facts)
+    document_within(doc, file, None, None, facts)
 }
 
-/// [`document`], with the folder of the configuration a plan was made from
-/// (`--tf-root`; default: the plan's own folder).
-pub fn document_in(doc: &Node, file: &str, tf_root: Option<&Path>, facts: &mut Facts) -> bool {
+/// As [`document`], reading the files the document refers to from anywhere inside
+/// `root` (the scanned folder, canonical), and locating a plan's resources in the
+/// configuration in `tf_root` (`--tf-root`; by default the plan's own folder).
+pub fn document_within(
+    doc: &Node,
+    file: &str,
+    root: Option<&Path>,
+    tf_root: Option<&Path>,
+    facts: &mut Facts,
+) -> bool {
     if k8s::is_object(doc) {
         k8s::extract(doc, file, facts);
         return true;
@@ -35,7 +43,7 @@ pub fn document_in(doc: &Node, file: &str, tf_root: Option<&Path>, facts: &mut F
         return true;
     }
     if compose::is_compose(doc) {
-        compose::extract(doc, file, facts);
+        compose::extract_within(doc, file, root, facts);
         return true;
     }
     ecs::extract(doc, file, facts) || iam::extract(doc, file, facts)

@@ -1,15 +1,63 @@
-//! Kubernetes NetworkPolicies → what they do to egress towards the instance metadata
-//! service (169.254.169.254, port 80). Which pods they select is linked later
-//! ([`crate::link`]), across files.
+//! Network policies → what they do to egress towards the instance metadata service
+//! (169.254.169.254 and fd00:ec2::254, port 80): Kubernetes `NetworkPolicy`, Calico
+//! `NetworkPolicy` and `GlobalNetworkPolicy` (projectcalico.org), Cilium
+//! `CiliumNetworkPolicy` and `CiliumClusterwideNetworkPolicy`. Which pods they select
+//! is linked later ([`crate::link`]), across files.
 
 use crate::facts::{Facts, LabelSelector, Locs, NetworkPolicy, SelectorTerm};
 use crate::parse::Node;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// The instance metadata service's address.
 pub const IMDS: [u8; 4] = [169, 254, 169, 254];
 
-/// Extracts a `networking.k8s.io` NetworkPolicy.
+/// The instance metadata service's IPv6 address (Nitro instances that enable it).
+pub const IMDS_V6: Ipv6Addr = Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254);
+
+/// Both addresses of the metadata service, IPv4 first.
+pub fn imds_addresses() -> [IpAddr; 2] {
+    [IpAddr::V4(Ipv4Addr::from(IMDS)), IpAddr::V6(IMDS_V6)]
+}
+
+/// Extracts a network policy of any of the three flavours.
 pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
+    let api = doc
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or_default();
+    let kind = doc.get("kind").and_then(Node::as_str).unwrap_or_default();
+    if api.contains("projectcalico.org") {
+        calico(doc, kind == "GlobalNetworkPolicy", file, facts);
+    } else if api.starts_with("cilium.io/") {
+        cilium(doc, kind == "CiliumClusterwideNetworkPolicy", file, facts);
+    } else if kind == "NetworkPolicy" {
+        kubernetes(doc, file, facts);
+    }
+}
+
+/// `metadata.name` and `metadata.namespace`.
+fn name_of(doc: &Node) -> (String, Option<String>) {
+    let meta = doc.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| "(unnamed)".into());
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::scalar_text);
+    (name, namespace)
+}
+
+/// `Kind ns/name`.
+fn resource_name(kind: &str, name: &str, namespace: &Option<String>) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    }
+}
+
+/// Extracts a `networking.k8s.io` NetworkPolicy.
+fn kubernetes(doc: &Node, file: &str, facts: &mut Facts) {
     let meta = doc.get("metadata");
     let name = meta
         .and_then(|m| m.get("name"))
@@ -30,11 +78,10 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     if let Some(e) = spec.and_then(|s| s.entry("egress")) {
         locs.insert("egress", e.key_pos);
     }
-    let allows_imds = egress
-        .map(Node::items)
-        .unwrap_or_default()
-        .iter()
-        .any(rule_allows_imds);
+    let [v4, v6] = imds_addresses();
+    let rules = egress.map(Node::items).unwrap_or_default();
+    let allows_imds = rules.iter().any(|r| rule_allows(r, v4));
+    let allows_v6 = rules.iter().any(|r| rule_allows(r, v6));
     facts.network_policies.push(NetworkPolicy {
         resource: match &namespace {
             Some(ns) => format!("NetworkPolicy {ns}/{name}"),
@@ -45,10 +92,306 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         pod_selector: selector(spec.and_then(|s| s.get("podSelector"))),
         isolates_egress,
         allows_imds,
+        flavor: "kubernetes",
+        cluster_wide: false,
+        selector_expression: None,
+        namespace_selector_expression: None,
+        order: None,
+        // Egress rules count only when the policy governs egress.
+        imds_action: (isolates_egress && allows_imds).then(|| "allow".into()),
+        imds_v6_action: (isolates_egress && allows_v6).then(|| "allow".into()),
         file: file.to_string(),
         loc: doc.pos,
         locs,
     });
+}
+
+/// A Calico `NetworkPolicy` or `GlobalNetworkPolicy`: ordered rules with actions.
+fn calico(doc: &Node, global: bool, file: &str, facts: &mut Facts) {
+    let (name, namespace) = name_of(doc);
+    let spec = doc.get("spec");
+    let egress = spec.and_then(|s| s.get("egress"));
+    let rules = egress.map(Node::items).unwrap_or_default();
+    // `types` defaults to Ingress, plus Egress when the policy has egress rules.
+    let isolates_egress = match spec.and_then(|s| s.get("types")) {
+        Some(types) => types.items().iter().any(|t| t.as_str() == Some("Egress")),
+        None => !rules.is_empty(),
+    };
+    let action = |ip: IpAddr| -> Option<String> {
+        if !isolates_egress {
+            return None;
+        }
+        rules.iter().find_map(|r| {
+            let action = r.get("action").and_then(Node::as_str)?.to_ascii_lowercase();
+            (action != "log" && calico_rule_matches(r, ip)).then_some(action)
+        })
+    };
+    let [v4, v6] = imds_addresses();
+    let mut locs = Locs::new();
+    if let Some(e) = spec.and_then(|s| s.entry("egress")) {
+        locs.insert("egress", e.key_pos);
+    }
+    let text = |key: &str| spec.and_then(|s| s.get(key)).and_then(Node::scalar_text);
+    let imds_action = action(v4);
+    let kind = if global {
+        "GlobalNetworkPolicy"
+    } else {
+        "NetworkPolicy"
+    };
+    facts.network_policies.push(NetworkPolicy {
+        resource: format!("Calico {}", resource_name(kind, &name, &namespace)),
+        name,
+        namespace: if global { None } else { namespace },
+        pod_selector: LabelSelector::default(),
+        isolates_egress,
+        allows_imds: imds_action.as_deref() == Some("allow"),
+        flavor: "calico",
+        cluster_wide: global,
+        // An empty selector selects every endpoint.
+        selector_expression: Some(text("selector").unwrap_or_else(|| "all()".into())),
+        namespace_selector_expression: text("namespaceSelector"),
+        order: spec
+            .and_then(|s| s.get("order"))
+            .and_then(|o| o.scalar_text())
+            .and_then(|o| o.parse().ok()),
+        imds_action,
+        imds_v6_action: action(v6),
+        file: file.to_string(),
+        loc: doc.pos,
+        locs,
+    });
+}
+
+/// Whether a Calico egress rule matches TCP traffic to `ip` port 80.
+fn calico_rule_matches(rule: &Node, ip: IpAddr) -> bool {
+    let tcp = |p: &Node| {
+        p.as_str()
+            .map(|s| s.eq_ignore_ascii_case("TCP"))
+            .or_else(|| p.as_i64().map(|n| n == 6))
+            .unwrap_or(false)
+    };
+    if rule.get("protocol").is_some_and(|p| !tcp(p)) || rule.get("notProtocol").is_some_and(tcp) {
+        return false;
+    }
+    if rule
+        .get("ipVersion")
+        .and_then(Node::as_i64)
+        .is_some_and(|v| v != if ip.is_ipv4() { 4 } else { 6 })
+    {
+        return false;
+    }
+    let dest = rule.get("destination");
+    let list = |key: &str| -> Vec<String> {
+        dest.and_then(|d| d.get(key))
+            .map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::scalar_text)
+            .collect()
+    };
+    let nets = list("nets");
+    if dest.and_then(|d| d.get("nets")).is_some() && !nets.iter().any(|c| cidr_contains_ip(c, ip)) {
+        return false;
+    }
+    if list("notNets").iter().any(|c| cidr_contains_ip(c, ip)) {
+        return false;
+    }
+    // Endpoints, services and domains are not the metadata service.
+    if [
+        "selector",
+        "namespaceSelector",
+        "serviceAccounts",
+        "services",
+        "domains",
+    ]
+    .iter()
+    .any(|k| dest.and_then(|d| d.get(k)).is_some())
+    {
+        return false;
+    }
+    let port_80 = |p: &str| match p.split_once(':') {
+        Some((a, b)) => {
+            matches!((a.trim().parse::<u16>(), b.trim().parse::<u16>()), (Ok(a), Ok(b)) if (a..=b).contains(&80))
+        }
+        None => p.trim() == "80",
+    };
+    if dest.and_then(|d| d.get("ports")).is_some() && !list("ports").iter().any(|p| port_80(p)) {
+        return false;
+    }
+    !list("notPorts").iter().any(|p| port_80(p))
+}
+
+/// A `CiliumNetworkPolicy` or `CiliumClusterwideNetworkPolicy`: allow rules, and deny
+/// rules that win over them.
+fn cilium(doc: &Node, clusterwide: bool, file: &str, facts: &mut Facts) {
+    let (name, namespace) = name_of(doc);
+    // `spec`, or several rules in `specs`.
+    let specs: Vec<&Node> = match (doc.get("spec"), doc.get("specs")) {
+        (Some(s), _) => vec![s],
+        (None, Some(list)) => list.items().iter().collect(),
+        _ => Vec::new(),
+    };
+    let kind = if clusterwide {
+        "CiliumClusterwideNetworkPolicy"
+    } else {
+        "CiliumNetworkPolicy"
+    };
+    for (i, spec) in specs.into_iter().enumerate() {
+        // Host policies (`nodeSelector`) do not select pods.
+        let Some(selector_node) = spec.get("endpointSelector") else {
+            continue;
+        };
+        let egress = spec.get("egress");
+        let deny = spec.get("egressDeny");
+        let allows = |ip| {
+            egress
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .any(|r| cilium_rule_matches(r, ip))
+        };
+        let denies = |ip| {
+            deny.map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .any(|r| cilium_rule_matches(r, ip))
+        };
+        let action = |ip| {
+            if denies(ip) {
+                Some("deny".to_string())
+            } else if allows(ip) {
+                Some("allow".to_string())
+            } else {
+                None
+            }
+        };
+        let default_deny = spec
+            .path(&["enableDefaultDeny", "egress"])
+            .and_then(Node::as_bool)
+            .unwrap_or(true);
+        let [v4, v6] = imds_addresses();
+        let mut locs = Locs::new();
+        if let Some(e) = spec.entry("egressDeny").or_else(|| spec.entry("egress")) {
+            locs.insert("egress", e.key_pos);
+        }
+        let imds_action = action(v4);
+        let mut selector = selector(Some(selector_node));
+        // `k8s:app` and `any:app` are the label `app`.
+        selector.match_labels = selector
+            .match_labels
+            .into_iter()
+            .map(|(k, v)| (cilium_key(&k), v))
+            .collect();
+        for t in &mut selector.match_expressions {
+            t.key = cilium_key(&t.key);
+        }
+        let suffix = if i == 0 {
+            String::new()
+        } else {
+            format!(" (rule {})", i + 1)
+        };
+        facts.network_policies.push(NetworkPolicy {
+            resource: format!("{}{suffix}", resource_name(kind, &name, &namespace)),
+            name: name.clone(),
+            namespace: if clusterwide { None } else { namespace.clone() },
+            pod_selector: selector,
+            isolates_egress: egress.is_some() && default_deny,
+            allows_imds: imds_action.as_deref() == Some("allow"),
+            flavor: "cilium",
+            cluster_wide: clusterwide,
+            selector_expression: None,
+            namespace_selector_expression: None,
+            order: None,
+            imds_action,
+            imds_v6_action: action(v6),
+            file: file.to_string(),
+            loc: spec.pos,
+            locs,
+        });
+    }
+}
+
+/// A Cilium label key without its source prefix.
+fn cilium_key(k: &str) -> String {
+    k.strip_prefix("k8s:")
+        .or_else(|| k.strip_prefix("any:"))
+        .unwrap_or(k)
+        .to_string()
+}
+
+/// Whether a Cilium egress (or egressDeny) rule matches TCP traffic to `ip` port 80.
+fn cilium_rule_matches(rule: &Node, ip: IpAddr) -> bool {
+    let strings = |n: Option<&Node>| -> Vec<String> {
+        n.map(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Node::scalar_text)
+            .collect()
+    };
+    let l3_keys = [
+        "toCIDR",
+        "toCIDRSet",
+        "toEntities",
+        "toEndpoints",
+        "toServices",
+        "toFQDNs",
+        "toGroups",
+        "toNodes",
+    ];
+    let l3 = if l3_keys.iter().any(|k| rule.get(k).is_some()) {
+        strings(rule.get("toCIDR"))
+            .iter()
+            .any(|c| cidr_contains_ip(c, ip))
+            || rule
+                .get("toCIDRSet")
+                .map(Node::items)
+                .unwrap_or_default()
+                .iter()
+                .any(|set| {
+                    set.get("cidr")
+                        .and_then(Node::as_str)
+                        .is_some_and(|c| cidr_contains_ip(c, ip))
+                        && !strings(set.get("except"))
+                            .iter()
+                            .any(|c| cidr_contains_ip(c, ip))
+                })
+            // The metadata service is outside the cluster: the `world` entity.
+            || strings(rule.get("toEntities")).iter().any(|e| {
+                match e.to_ascii_lowercase().as_str() {
+                    "world" | "all" => true,
+                    "world-ipv4" => ip.is_ipv4(),
+                    "world-ipv6" => ip.is_ipv6(),
+                    _ => false,
+                }
+            })
+    } else {
+        // Only ports: every destination.
+        true
+    };
+    if !l3 {
+        return false;
+    }
+    let to_ports = rule.get("toPorts").map(Node::items).unwrap_or_default();
+    to_ports.is_empty()
+        || to_ports.iter().any(|tp| {
+            let ports = tp.get("ports").map(Node::items).unwrap_or_default();
+            ports.is_empty()
+                || ports.iter().any(|p| {
+                    let protocol = p
+                        .get("protocol")
+                        .and_then(Node::as_str)
+                        .unwrap_or("ANY")
+                        .to_ascii_uppercase();
+                    let port = p
+                        .get("port")
+                        .and_then(Node::scalar_text)
+                        .unwrap_or_default();
+                    let end = p.get("endPort").and_then(Node::as_i64);
+                    let n: i64 = port.parse().unwrap_or(-1);
+                    (protocol == "TCP" || protocol == "ANY")
+                        && (n == 0 || n == 80 || end.is_some_and(|e| (n..=e).contains(&80)))
+                })
+        })
 }
 
 /// A label selector; a missing or empty one selects every pod of the namespace.
@@ -88,8 +431,8 @@ fn selector(node: Option<&Node>) -> LabelSelector {
     }
 }
 
-/// Whether one egress rule lets traffic reach 169.254.169.254:80.
-fn rule_allows_imds(rule: &Node) -> bool {
+/// Whether one Kubernetes egress rule lets TCP traffic reach `ip` port 80.
+fn rule_allows(rule: &Node, ip: IpAddr) -> bool {
     let ports = rule.get("ports").map(Node::items).unwrap_or_default();
     let port_ok = ports.is_empty()
         || ports.iter().any(|p| {
@@ -117,14 +460,14 @@ fn rule_allows_imds(rule: &Node) -> bool {
                 let inside = b
                     .get("cidr")
                     .and_then(Node::as_str)
-                    .is_some_and(|c| cidr_contains(c, IMDS));
+                    .is_some_and(|c| cidr_contains_ip(c, ip));
                 let excepted = b
                     .get("except")
                     .map(Node::items)
                     .unwrap_or_default()
                     .iter()
                     .filter_map(Node::as_str)
-                    .any(|c| cidr_contains(c, IMDS));
+                    .any(|c| cidr_contains_ip(c, ip));
                 inside && !excepted
             })
         })
@@ -133,24 +476,45 @@ fn rule_allows_imds(rule: &Node) -> bool {
 /// Whether an IPv4 CIDR (`169.254.0.0/16`) contains `ip`; IPv6 blocks contain no IPv4
 /// address.
 pub fn cidr_contains(cidr: &str, ip: [u8; 4]) -> bool {
-    let (addr, len) = cidr.split_once('/').unwrap_or((cidr, "32"));
-    let Ok(len) = len.trim().parse::<u32>() else {
+    cidr_contains_ip(cidr, IpAddr::V4(Ipv4Addr::from(ip)))
+}
+
+/// Whether a CIDR (`169.254.0.0/16`, `fd00:ec2::/32`, or a bare address) contains
+/// `ip`. Blocks of the other family contain nothing.
+pub fn cidr_contains_ip(cidr: &str, ip: IpAddr) -> bool {
+    let cidr = cidr.trim();
+    let (addr, len) = match cidr.split_once('/') {
+        Some((a, l)) => match l.trim().parse::<u32>() {
+            Ok(l) => (a.trim(), Some(l)),
+            Err(_) => return false,
+        },
+        None => (cidr, None),
+    };
+    let Ok(net) = addr.parse::<IpAddr>() else {
         return false;
     };
-    let octets: Vec<u8> = addr
-        .trim()
-        .split('.')
-        .filter_map(|o| o.parse().ok())
-        .collect();
-    let [a, b, c, d] = octets[..] else {
-        return false;
+    let (net, ip, bits) = match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => (u128::from(u32::from(n)), u128::from(u32::from(i)), 32),
+        (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
+        // An IPv6 block (`::/0`) holds no IPv4 address, and the other way round.
+        _ => return false,
     };
-    if len > 32 {
+    let len = len.unwrap_or(bits);
+    if len > bits {
         return false;
     }
-    let net = u32::from_be_bytes([a, b, c, d]);
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    net & mask == u32::from_be_bytes(ip) & mask
+    let shift = bits - len;
+    let mask = if shift >= 128 {
+        0
+    } else {
+        (u128::MAX << shift)
+            & if bits == 32 {
+                u128::from(u32::MAX)
+            } else {
+                u128::MAX
+            }
+    };
+    net & mask == ip & mask
 }
 
 #[cfg(test)]
@@ -176,6 +540,83 @@ mod tests {
         assert!(!cidr_contains("10.0.0.0/8", IMDS));
         assert!(!cidr_contains("::/0", IMDS));
         assert!(!cidr_contains("garbage", IMDS));
+    }
+
+    #[test]
+    fn cidrs_of_both_families_with_except_lists() {
+        let [v4, v6] = imds_addresses();
+        assert!(cidr_contains_ip("fd00:ec2::/32", v6));
+        assert!(cidr_contains_ip("fd00:ec2::254/128", v6));
+        assert!(cidr_contains_ip("fd00:ec2::254", v6));
+        assert!(cidr_contains_ip("::/0", v6));
+        assert!(!cidr_contains_ip("fe80::/10", v6));
+        assert!(
+            !cidr_contains_ip("0.0.0.0/0", v6),
+            "IPv4 blocks hold no IPv6 address"
+        );
+        assert!(!cidr_contains_ip("::/0", v4), "and the other way round");
+        assert!(!cidr_contains_ip("fd00:ec2::/129", v6));
+        assert!(cidr_contains_ip("169.254.169.254/32", v4));
+        let v6_open = policy(
+            "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock: {cidr: 0.0.0.0/0, except: [169.254.0.0/16]}\n    - ipBlock: {cidr: '::/0', except: ['fd00::/8']}\n",
+        );
+        assert!(!v6_open.allows_imds);
+        assert_eq!(v6_open.imds_v6_action, None, "fd00::/8 is excepted");
+        let v6_allowed = policy(
+            "  podSelector: {}\n  policyTypes: [Egress]\n  egress:\n  - to:\n    - ipBlock: {cidr: '::/0', except: ['fd00:ec2::253/128']}\n",
+        );
+        assert_eq!(v6_allowed.imds_v6_action.as_deref(), Some("allow"));
+        assert_eq!(v6_allowed.imds_action, None);
+    }
+
+    fn one(text: &str) -> NetworkPolicy {
+        let mut facts = Facts::default();
+        extract(&yaml::parse(text).unwrap()[0], "np.yaml", &mut facts);
+        facts.network_policies.remove(0)
+    }
+
+    #[test]
+    fn calico_rules_in_order() {
+        let p = one(
+            "apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec:\n  selector: app == 'x'\n  order: 100\n  egress:\n  - action: Log\n  - action: Allow\n    protocol: UDP\n  - action: Deny\n    protocol: TCP\n    destination: {nets: [169.254.0.0/16], ports: ['1:1024']}\n  - action: Allow\n",
+        );
+        assert_eq!(
+            (p.flavor, p.cluster_wide, p.order),
+            ("calico", true, Some(100.0))
+        );
+        assert_eq!(p.imds_action.as_deref(), Some("deny"));
+        assert_eq!(
+            p.imds_v6_action.as_deref(),
+            Some("allow"),
+            "the deny names only IPv4"
+        );
+        assert!(p.isolates_egress && p.namespace.is_none());
+        assert_eq!(p.selector_expression.as_deref(), Some("app == 'x'"));
+        let not_nets = one(
+            "apiVersion: crd.projectcalico.org/v1\nkind: NetworkPolicy\nmetadata: {name: n, namespace: shop}\nspec:\n  types: [Egress]\n  egress:\n  - action: Allow\n    destination: {notNets: [169.254.169.254/32]}\n",
+        );
+        assert_eq!(not_nets.imds_action, None);
+        assert_eq!(not_nets.selector_expression.as_deref(), Some("all()"));
+    }
+
+    #[test]
+    fn cilium_deny_rules_and_entities() {
+        let p = one(
+            "apiVersion: cilium.io/v2\nkind: CiliumNetworkPolicy\nmetadata: {name: c, namespace: shop}\nspec:\n  endpointSelector: {matchLabels: {'k8s:app': api}}\n  egress:\n  - toEntities: [world]\n  egressDeny:\n  - toCIDRSet: [{cidr: 169.254.0.0/16, except: [169.254.170.2/32]}]\n    toPorts: [{ports: [{port: '80', protocol: TCP}]}]\n",
+        );
+        assert_eq!(p.flavor, "cilium");
+        assert_eq!(p.pod_selector.match_labels["app"], "api");
+        assert_eq!(p.imds_action.as_deref(), Some("deny"));
+        assert_eq!(
+            p.imds_v6_action.as_deref(),
+            Some("allow"),
+            "world holds fd00:ec2::254"
+        );
+        let ports = one(
+            "apiVersion: cilium.io/v2\nkind: CiliumClusterwideNetworkPolicy\nmetadata: {name: c}\nspec:\n  endpointSelector: {}\n  egress:\n  - toPorts: [{ports: [{port: '443', protocol: TCP}]}]\n",
+        );
+        assert!(ports.cluster_wide && ports.isolates_egress);
+        assert_eq!(ports.imds_action, None, "only port 443 is allowed");
     }
 
     #[test]

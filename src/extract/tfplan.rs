@@ -271,6 +271,10 @@ pub fn extract(doc: &Node, file: &str, tf_root: Option<&Path>, facts: &mut Facts
         }
         resource(r, "read", &mut plan, facts);
     }
+    // Which role a node group uses, and the like: from the configuration's references,
+    // for what updates had before as for what the plan leaves.
+    super::terraform::refs::plan_refs(doc, facts);
+    super::terraform::refs::plan_refs(doc, &mut plan.review.before);
     plan.review.report.not_located = plan
         .not_located
         .into_iter()

@@ -4,10 +4,20 @@
 //! - [`egress`]: Kubernetes workloads ← the NetworkPolicies that select their pods
 //!   (can they reach the instance metadata service?);
 //! - [`builds`]: compose services → the scanned Dockerfile stage that builds their
-//!   image (which user they run as), and Dockerfiles → the stage compose builds.
+//!   image (which user they run as), and Dockerfiles → the stage compose builds;
+//! - [`roles`]: IAM roles by name, ARN and Terraform reference → what they grant in
+//!   DynamoDB across their policies ([`calico`] reads Calico selectors for
+//!   [`egress`]);
+//! - [`nodes`]: node groups, self-managed nodes and ECS instances → their metadata
+//!   answer, their role, and which pods they can run.
+//!
+//! The paths stage ([`crate::paths`]) builds escape paths over these links.
 
 pub mod builds;
+pub mod calico;
 pub mod egress;
+pub mod nodes;
+pub mod roles;
 
 use crate::facts::Facts;
 

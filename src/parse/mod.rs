@@ -138,6 +138,25 @@ pub fn read_text(path: &Path) -> Result<String, (Option<Pos>, String)> {
         .map_err(|e| (e.pos, e.message))
 }
 
+/// Why [`read_text_within`] refused a file: the walk lists such links as passed over
+/// with the same words, so loaders need not report them again.
+pub const OUTSIDE_ROOT: &str = "symbolic link to a file outside the scanned folder; not read";
+
+/// Reads, as [`read_text`] does, a file that a loader found by itself (a
+/// `terraform.tfvars`, a compose `.env`, a module manifest), but only when its real
+/// path, symbolic links resolved, lies inside `root` (a canonical folder): a link to
+/// `/etc/passwd` planted in a scanned repository is not read.
+pub fn read_text_within(path: &Path, root: &Path) -> Result<String, (Option<Pos>, String)> {
+    let real = path
+        .canonicalize()
+        .map_err(|e| (None, format!("cannot read: {e}")))?;
+    if !real.starts_with(root) {
+        return Err((None, OUTSIDE_ROOT.into()));
+    }
+    // The resolved path is read, so a link swapped in after the check changes nothing.
+    read_text(&real)
+}
+
 /// Why a file could not be read as text or parsed.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("{message}")]

@@ -1,7 +1,7 @@
 //! The JSON report, schema version 1 (documented in `docs/json-report.md`).
 //! Fields are only ever added within a version; renaming or removing one bumps it.
 
-use super::{count_by_change, count_by_rule, count_by_severity};
+use super::{count_by_change, count_by_rule, count_by_severity, suppressed_count};
 use crate::engine::Change;
 use crate::Report;
 use serde_json::{json, Map, Value};
@@ -29,6 +29,8 @@ pub fn render(report: &Report) -> String {
             "images": report.stats.images,
             "instances": report.stats.instances,
             "findings": report.findings.len(),
+            "active": report.findings.len() - suppressed_count(report),
+            "suppressed": suppressed_count(report),
             "by_severity": by_severity,
             "by_rule": count_by_rule(report),
             "introduced": count_by_change(report, Change::Introduced),
@@ -38,6 +40,7 @@ pub fn render(report: &Report) -> String {
         "findings": report.findings,
         "errors": report.errors,
         "skipped": report.skipped,
+        "stale_suppressions": report.stale_suppressions,
     });
     let mut out = serde_json::to_string_pretty(&doc).expect("report serializes");
     out.push('\n');

@@ -233,12 +233,23 @@ fn table(findings: &[&Finding], before: String, after: String) -> Section {
 /// read more.
 fn footer(report: &Report) -> String {
     let mut out = String::new();
-    let suppressed = report.findings.iter().filter(|f| is_suppressed(f)).count();
-    if suppressed > 0 {
+    let mut suppressed: std::collections::BTreeMap<&str, usize> = Default::default();
+    for f in &report.findings {
+        if let Some(s) = &f.suppression {
+            *suppressed.entry(s.kind.as_str()).or_default() += 1;
+        }
+    }
+    let total: usize = suppressed.values().sum();
+    if total > 0 {
+        let kinds: Vec<String> = suppressed
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
         let _ = writeln!(
             out,
-            "{suppressed} suppressed {} not shown.\n",
-            noun(suppressed, "finding", "findings")
+            "{total} suppressed {} not shown ({}).\n",
+            noun(total, "finding", "findings"),
+            kinds.join(", ")
         );
     }
     let kept: usize = report.plans.iter().map(|p| p.existing).sum();
@@ -288,9 +299,9 @@ fn is_kept(f: &Finding) -> bool {
         .is_some_and(|p| p.change == Change::Existing)
 }
 
-/// Whether a finding is suppressed. (No finding is, until the suppress stage exists.)
-fn is_suppressed(_: &Finding) -> bool {
-    false
+/// Whether a finding is suppressed (it does not count, and is not listed).
+fn is_suppressed(f: &Finding) -> bool {
+    !f.is_active()
 }
 
 /// The first sentence of a rule's remediation, on one line, for a table cell (at most
@@ -360,7 +371,12 @@ fn sentences(flat: &str) -> Vec<&str> {
     for (i, c) in flat.char_indices() {
         match c {
             '`' => in_code = !in_code,
-            '.' if !in_code && (i + 1 == flat.len() || flat[i + 1..].starts_with(' ')) => {
+            '.' if !in_code
+                && (i + 1 == flat.len() || flat[i + 1..].starts_with(' '))
+                && !["e.g", "i.e", "etc", "vs"]
+                    .iter()
+                    .any(|a| flat[..i].ends_with(a)) =>
+            {
                 out.push(flat[start..=i].trim());
                 start = i + 1;
             }
@@ -520,6 +536,10 @@ mod tests {
             "ECS and compose: set `user`."
         );
         assert_eq!(fix(r, "Dockerfile stage x"), "Kubernetes: set `a: b`.");
+        assert_eq!(
+            fix("Set a UID, e.g. `10001`. More.", "Pod p"),
+            "Set a UID, e.g. `10001`."
+        );
         assert_eq!(
             fix("Remove it (Kubernetes). More.", "compose service a"),
             "Remove it (Kubernetes)."

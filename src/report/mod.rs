@@ -1,13 +1,17 @@
 //! Reports: one module per output format, each a pure function of the [`Report`].
 
+pub mod github;
 pub mod json;
+pub mod junit;
 pub mod markdown;
+pub mod sarif;
 pub mod table;
 
 use crate::engine::{Change, Severity};
 use crate::Report;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -16,11 +20,32 @@ pub enum Format {
     Table,
     /// The versioned JSON report (`docs/json-report.md`).
     Json,
+    /// SARIF 2.1.0, for code scanning (GitHub, GitLab, Azure DevOps, IDEs).
+    Sarif,
+    /// JUnit XML, for test dashboards: one test suite per file.
+    Junit,
+    /// GitHub Actions workflow commands: annotations on the changed lines.
+    Github,
     /// The facts policies select from (`docs/facts.md`), for writing policies.
     Facts,
     /// A pull-request comment (GitHub-flavoured Markdown): for a Terraform plan, what
     /// it introduces, then what it keeps.
     Markdown,
+}
+
+impl Format {
+    /// The name as written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Json => "json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
+            Format::Github => "github",
+            Format::Facts => "facts",
+            Format::Markdown => "markdown",
+        }
+    }
 }
 
 /// How a report is laid out for its reader.
@@ -41,12 +66,27 @@ impl Default for Style {
     }
 }
 
+/// Everything a format may need besides the report.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Layout for people.
+    pub style: Style,
+    /// List suppressed findings in the table too.
+    pub show_suppressed: bool,
+    /// The folder relative file paths are relative to (the working folder): SARIF
+    /// gives it as `originalUriBaseIds.SRCROOT`.
+    pub source_root: Option<PathBuf>,
+}
+
 /// Renders `report` in `format`.
-pub fn render(report: &Report, format: Format, style: Style) -> String {
+pub fn render(report: &Report, format: Format, options: &Options) -> String {
     match format {
-        Format::Table => table::render(report, style),
+        Format::Table => table::render(report, options.style, options.show_suppressed),
         Format::Json => json::render(report),
         Format::Markdown => markdown::render(report),
+        Format::Sarif => sarif::render(report, options.source_root.as_deref()),
+        Format::Junit => junit::render(report),
+        Format::Github => github::render(report, options.source_root.as_deref()),
         Format::Facts => {
             let mut out = serde_json::to_string_pretty(&report.facts)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
@@ -56,7 +96,28 @@ pub fn render(report: &Report, format: Format, style: Style) -> String {
     }
 }
 
-/// Findings per severity, most severe first, zero counts included.
+/// A finding's file as CI services want it: relative to `root` when it is under it,
+/// without a leading `./`.
+pub fn relative_path(file: &str, root: Option<&std::path::Path>) -> String {
+    let path = std::path::Path::new(file);
+    let path = match root {
+        Some(r) if path.is_absolute() => path.strip_prefix(r).unwrap_or(path),
+        _ => path,
+    };
+    let parts: Vec<String> = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if path.is_absolute() {
+        path.display().to_string()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// Active (not suppressed) findings per severity, most severe first, zero counts
+/// included.
 pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     [
         Severity::Critical,
@@ -68,24 +129,29 @@ pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     .map(|s| {
         (
             s,
-            report.findings.iter().filter(|f| f.severity == s).count(),
+            report
+                .findings
+                .iter()
+                .filter(|f| f.is_active() && f.severity == s)
+                .count(),
         )
     })
     .collect()
 }
 
-/// Findings of Terraform plans that the plans introduce, or keep.
+/// Active (not suppressed) findings of Terraform plans that the plans introduce, or
+/// keep.
 pub fn count_by_change(report: &Report, change: Change) -> usize {
     report
         .findings
         .iter()
-        .filter(|f| f.plan.as_ref().is_some_and(|p| p.change == change))
+        .filter(|f| f.is_active() && f.plan.as_ref().is_some_and(|p| p.change == change))
         .count()
 }
 
 /// `this plan introduces 2 findings (1 critical), keeps 1` (`these 2 plans introduce
-/// …`), or `None` when no plan was scanned. Kept findings left out by `--new-only`
-/// count as kept.
+/// …`), or `None` when no plan was scanned. Suppressed findings do not count; kept
+/// findings left out by `--new-only` do.
 pub fn plan_summary(report: &Report) -> Option<String> {
     if report.plans.iter().all(|p| p.kind != "plan") {
         return None;
@@ -95,16 +161,27 @@ pub fn plan_summary(report: &Report) -> Option<String> {
         .findings
         .iter()
         .filter(|f| {
-            f.plan
-                .as_ref()
-                .is_some_and(|p| p.change == Change::Introduced)
+            f.is_active()
+                && f.plan
+                    .as_ref()
+                    .is_some_and(|p| p.change == Change::Introduced)
         })
         .collect();
     let critical = introduced
         .iter()
         .filter(|f| f.severity == Severity::Critical)
         .count();
-    let kept: usize = report.plans.iter().map(|p| p.existing).sum();
+    let suppressed_kept = report
+        .findings
+        .iter()
+        .filter(|f| {
+            !f.is_active()
+                && f.plan
+                    .as_ref()
+                    .is_some_and(|p| p.change == Change::Existing)
+        })
+        .count();
+    let kept = report.plans.iter().map(|p| p.existing).sum::<usize>() - suppressed_kept;
     let n = introduced.len();
     let (subject, verb) = if plans == 1 {
         ("this plan".to_string(), "introduces")
@@ -118,12 +195,19 @@ pub fn plan_summary(report: &Report) -> Option<String> {
 }
 
 /// Findings per rule id.
+/// Active (not suppressed) findings per rule id.
 pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
     let mut out = BTreeMap::new();
-    for f in &report.findings {
+    for f in report.findings.iter().filter(|f| f.is_active()) {
         *out.entry(f.rule_id.as_str()).or_insert(0) += 1;
     }
     out
+}
+
+/// A character that must not reach a terminal or a log raw: a control character
+/// (C0, DEL, C1) or a bidirectional override that reorders what a reader sees.
+pub fn unsafe_for_terminals(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Text from a scanned file made safe for a terminal: control characters (C0, DEL,
@@ -133,8 +217,7 @@ pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
 /// nor drive the terminal. JSON and SARIF escape by construction; every text format
 /// passes such strings through here.
 pub fn terminal_text(text: &str) -> Cow<'_, str> {
-    let unsafe_char =
-        |c: char| c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let unsafe_char = unsafe_for_terminals;
     if !text.chars().any(unsafe_char) {
         return Cow::Borrowed(text);
     }
@@ -152,6 +235,11 @@ pub fn terminal_text(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// How many findings are suppressed.
+pub fn suppressed_count(report: &Report) -> usize {
+    report.findings.iter().filter(|f| !f.is_active()).count()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The table report: findings grouped by file, then totals by severity and by rule,
 //! file counts, and every input that could not be read.
 
-use super::{count_by_rule, count_by_severity, terminal_text, Style};
+use super::{count_by_rule, count_by_severity, suppressed_count, terminal_text, Style};
 use crate::engine::{Finding, Severity};
 use crate::Report;
 use comfy_table::{presets, Attribute, Cell, CellAlignment, Color, ContentArrangement, Table};
@@ -26,7 +26,7 @@ fn by_family(report: &Report) -> String {
             let n = report
                 .findings
                 .iter()
-                .filter(|f| f.rule_id.chars().nth(3) == Some(*digit))
+                .filter(|f| f.is_active() && f.rule_id.chars().nth(3) == Some(*digit))
                 .count();
             (n > 0).then(|| format!("{name} {n}"))
         })
@@ -51,11 +51,18 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// Renders the report as text tables.
-pub fn render(report: &Report, style: Style) -> String {
+/// Renders the report as text tables. Suppressed findings are counted, and listed
+/// only when `show_suppressed`.
+pub fn render(report: &Report, style: Style, show_suppressed: bool) -> String {
     let mut out = String::new();
     let mut by_file: Vec<(&str, Vec<&Finding>)> = Vec::new();
-    for f in &report.findings {
+    let active: Vec<&Finding> = report.findings.iter().filter(|f| f.is_active()).collect();
+    let suppressed = suppressed_count(report);
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| show_suppressed || f.is_active())
+    {
         match by_file.last_mut() {
             Some((file, list)) if *file == f.location.file => list.push(f),
             _ => by_file.push((&f.location.file, vec![f])),
@@ -74,6 +81,11 @@ pub fn render(report: &Report, style: Style) -> String {
         header.push("Finding");
         t.set_header(header);
         for f in findings {
+            let mut text = strip_resource(&f.message, &f.resource).to_string();
+            if let Some(s) = &f.suppression {
+                let reason = s.reason.as_deref().unwrap_or("no reason given");
+                let _ = write!(text, " [suppressed ({}): {reason}]", s.kind.as_str());
+            }
             let mut row = vec![
                 Cell::new(format!("{}:{}", f.location.line, f.location.column)),
                 severity_cell(f.severity, style),
@@ -88,26 +100,33 @@ pub fn render(report: &Report, style: Style) -> String {
                         .unwrap_or_default(),
                 ));
             }
-            row.push(Cell::new(cell_text(&with_related(
-                strip_resource(&f.message, &f.resource),
+            row.push(Cell::new(with_steps(
+                &cell_text(&with_related(&text, f)),
                 f,
-            ))));
+            )));
             t.add_row(row);
         }
         let _ = writeln!(out, "{t}\n");
     }
 
     let _ = writeln!(out, "{}", bold("Summary", style));
-    if report.findings.is_empty() {
+    if active.is_empty() {
         let _ = writeln!(out, "No findings.");
+        if suppressed > 0 {
+            let _ = writeln!(out, "{}", suppressed_line(suppressed, show_suppressed));
+        }
     } else {
         let mut t = table(style);
         t.set_header(["Rule", "Severity", "Findings", "Title"]);
         let by_rule = count_by_rule(report);
         let mut rules: Vec<&Finding> = Vec::new();
-        for f in &report.findings {
-            if !rules.iter().any(|r| r.rule_id == f.rule_id) {
-                rules.push(f);
+        // One row per rule, with its most severe active finding (a rule such as BRK901
+        // gives several severities).
+        for f in &active {
+            match rules.iter_mut().find(|r| r.rule_id == f.rule_id) {
+                Some(r) if f.severity > r.severity => *r = f,
+                Some(_) => {}
+                None => rules.push(f),
             }
         }
         rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
@@ -124,9 +143,12 @@ pub fn render(report: &Report, style: Style) -> String {
             .into_iter()
             .map(|(s, n)| format!("{n} {}", s.as_str()))
             .collect();
-        let n = report.findings.len();
+        let n = active.len();
         let noun = if n == 1 { "finding" } else { "findings" };
         let _ = writeln!(out, "{n} {noun}: {}", counts.join(", "));
+        if suppressed > 0 {
+            let _ = writeln!(out, "{}", suppressed_line(suppressed, show_suppressed));
+        }
         if let Some(line) = super::plan_summary(report) {
             let _ = writeln!(out, "{}", capitalized(&line));
         }
@@ -138,8 +160,7 @@ pub fn render(report: &Report, style: Style) -> String {
             let indent = if i == 0 { "" } else { "  " };
             let _ = writeln!(out, "{indent}{line}");
         }
-        let low = report
-            .findings
+        let low = active
             .iter()
             .filter(|f| f.confidence == crate::engine::Confidence::Low)
             .count();
@@ -150,16 +171,24 @@ pub fn render(report: &Report, style: Style) -> String {
             );
         }
     }
-    if !report.findings.is_empty() {
+    if !active.is_empty() {
         let _ = writeln!(out, "\n{}", bold("How to fix", style));
         let mut seen: Vec<&str> = Vec::new();
-        let mut rules: Vec<&Finding> = report
-            .findings
+        let mut rules: Vec<&Finding> = active
             .iter()
+            .copied()
             .filter(|f| {
                 let new = !seen.contains(&f.rule_id.as_str());
                 seen.push(&f.rule_id);
                 new
+            })
+            .map(|r| {
+                report
+                    .findings
+                    .iter()
+                    .filter(|f| f.rule_id == r.rule_id)
+                    .max_by_key(|f| f.severity)
+                    .unwrap_or(r)
             })
             .collect();
         rules.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.rule_id.cmp(&b.rule_id)));
@@ -214,6 +243,12 @@ pub fn render(report: &Report, style: Style) -> String {
             let _ = writeln!(out, "  {}", terminal_text(m));
         }
     }
+    if !report.stale_suppressions.is_empty() {
+        let _ = writeln!(out, "\n{}", bold("Stale suppressions", style));
+        for s in &report.stale_suppressions {
+            let _ = writeln!(out, "  {}", terminal_text(&s.to_string()));
+        }
+    }
     if !report.errors.is_empty() {
         let _ = writeln!(out, "\n{}", bold("Could not scan", style));
         for e in &report.errors {
@@ -230,6 +265,15 @@ fn capitalized(line: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// `3 suppressed (--show-suppressed lists them)`.
+fn suppressed_line(n: usize, shown: bool) -> String {
+    if shown {
+        format!("{n} suppressed (listed above, marked [suppressed])")
+    } else {
+        format!("{n} suppressed (--show-suppressed lists them)")
+    }
 }
 
 fn table(style: Style) -> Table {
@@ -270,8 +314,9 @@ fn bold(text: &str, style: Style) -> String {
 }
 
 /// Words longer than this are broken before the table lays them out: comfy-table's
-/// own splitting of a long word is quadratic in its length (a 1 MB value took minutes).
-const LONGEST_WORD: usize = 40;
+/// own splitting of a long word is quadratic in its length (a 1 MB value took
+/// minutes). Shorter ones (paths) are left to it, to break only where a column ends.
+const LONGEST_WORD: usize = 200;
 
 /// Text from a scanned file for a table cell: control characters escaped, words
 /// longer than [`LONGEST_WORD`] broken into pieces.
@@ -306,11 +351,39 @@ fn with_related(message: &str, f: &crate::engine::Finding) -> String {
     out
 }
 
-/// The resource has its own column: drop a leading `resource: ` from the message.
+/// A chain's steps under its message, one per line, indented: `↳ BRK201 line 31:
+/// what` in the finding's own file (the table's heading), `↳ eks.tf:32: what` in
+/// another.
+fn with_steps(message: &str, f: &crate::engine::Finding) -> String {
+    let mut out = message.to_string();
+    for s in &f.steps {
+        let rule = if s.rule.is_empty() {
+            String::new()
+        } else {
+            format!("{} ", s.rule)
+        };
+        let place = if s.file == f.location.file {
+            format!("line {}", s.line)
+        } else {
+            format!("{}:{}", s.file, s.line)
+        };
+        // Each step on its own line; what it says comes from scanned files.
+        out.push_str(&format!(
+            "\n  ↳ {rule}{}: {}",
+            cell_text(&place),
+            cell_text(&s.what)
+        ));
+    }
+    out
+}
+
+/// The resource has its own column: drop a leading `resource: ` (or `resource → `,
+/// an escape path's start) from the message.
 fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
     message
         .strip_prefix(resource)
         .map(|m| m.trim_start_matches(':').trim_start())
+        .map(|m| m.strip_prefix("→ ").unwrap_or(m))
         .filter(|m| !m.is_empty())
         .unwrap_or(message)
 }
@@ -321,14 +394,14 @@ mod tests {
 
     #[test]
     fn cells_escape_controls_and_break_long_words() {
-        let long = "x".repeat(100);
+        let long = "x".repeat(500);
         assert_eq!(
             cell_text(&format!("a\x1b[2J {long}")),
             format!(
                 "a\\x1b[2J {} {} {}",
-                &long[..40],
-                &long[40..80],
-                &long[80..]
+                &long[..200],
+                &long[200..400],
+                &long[400..]
             )
         );
     }

@@ -17,7 +17,7 @@ resource "aws_iam_role" "ci_agent" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
-# BRK101 and BRK102 again, from a policy kept next to the configuration.
+# BRK101 and BRK102 again, from a policy kept next to the configuration (BRK901).
 resource "aws_iam_role_policy" "ci_agent" {
   name   = "build"
   role   = aws_iam_role.ci_agent.id

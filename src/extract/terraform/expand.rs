@@ -261,6 +261,11 @@ impl<'m> Instance<'m> {
         // count/for_each at every level multiply: a bound on all instances of a scan.
         let made = self.shared.module_instances.get();
         if made >= MAX_MODULE_INSTANCES {
+            let refused = self.shared.refused_instances.get();
+            self.shared.refused_instances.set(refused + 1);
+            if refused > 0 {
+                return None;
+            }
             return refuse(format!(
                 "{address}: more than {MAX_MODULE_INSTANCES} module instances in this configuration; not expanded"
             ));
@@ -281,13 +286,10 @@ impl<'m> Instance<'m> {
         }
         let mut ancestors = self.ancestors.clone();
         ancestors.push(self.index);
-        let child = Rc::new(Instance::new(
-            self.shared,
-            callee,
-            address,
-            inputs,
-            ancestors,
-        ));
+        let mut child = Instance::new(self.shared, callee, address, inputs, ancestors);
+        child.input_refs = self.module_input_refs(decl);
+        child.input_literals = self.module_input_literals(decl);
+        let child = Rc::new(child);
         self.children.borrow_mut().insert(cache_key, child.clone());
         Some(child)
     }

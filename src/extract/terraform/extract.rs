@@ -211,6 +211,9 @@ impl<'m> Instance<'m> {
             }
         }
         self.link_node_groups(facts);
+        self.link_refs(facts);
+        self.link_user_data(facts);
+        self.link_managed_names(facts);
         for (name, decl) in &self.modules {
             if !self.file(decl.file).reported {
                 continue;

@@ -18,6 +18,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+/// References resolved inside one another deeper than this are refused. Real
+/// configurations chain a few dozen; each level costs stack.
+pub(super) const MAX_REFERENCE_DEPTH: usize = 200;
+
 /// What all instances of one scan share.
 pub(super) struct Shared<'a> {
     pub(super) arena: &'a Arena,
@@ -30,6 +34,13 @@ pub(super) struct Shared<'a> {
     pub(super) budget: Cell<u64>,
     /// Module instances created so far.
     pub(super) module_instances: Cell<usize>,
+    /// How many references are being resolved inside one another right now
+    /// (`local.a` → `local.b` → …): bounded, so a crafted chain of thousands of locals
+    /// is a located error rather than a stack overflow.
+    pub(super) reference_depth: Cell<usize>,
+    /// Module instances not expanded because the configuration reached
+    /// `MAX_MODULE_INSTANCES`: the first is reported, the rest counted.
+    pub(super) refused_instances: Cell<usize>,
     /// Policy documents reported as data sources, by where their document starts.
     pub(super) rendered: RefCell<Vec<(FileId, Pos)>>,
     pub(super) errors: RefCell<Vec<FileError>>,
@@ -87,6 +98,10 @@ pub(super) struct Instance<'m> {
     /// Module folders (arena indexes) from the root down to this instance's caller: a
     /// call back into one of them, or into this one, is a cycle.
     pub(super) ancestors: Vec<usize>,
+    /// The resources each input's expression refers to in the caller ([`super::refs`]).
+    pub(super) input_refs: BTreeMap<String, std::collections::BTreeSet<String>>,
+    /// The literal text of each input's expression in the caller ([`super::refs`]).
+    pub(super) input_literals: BTreeMap<String, String>,
 }
 
 impl<'m> Instance<'m> {
@@ -114,6 +129,8 @@ impl<'m> Instance<'m> {
             cache: RefCell::new(BTreeMap::new()),
             children: RefCell::new(BTreeMap::new()),
             ancestors,
+            input_refs: BTreeMap::new(),
+            input_literals: BTreeMap::new(),
         };
         for (fi, f) in module.files.iter().enumerate() {
             for s in f.body.iter() {
@@ -240,10 +257,24 @@ impl<'m> Instance<'m> {
                 }),
             };
         }
+        let depth = self.shared.reference_depth.get();
+        if depth >= MAX_REFERENCE_DEPTH {
+            return Err(EvalError {
+                pos,
+                file: 0,
+                message: format!(
+                    "{} is reached through more than {MAX_REFERENCE_DEPTH} references in a chain; values here are unknown",
+                    self.prefixed(key)
+                ),
+                fatal: true,
+            });
+        }
         self.cache
             .borrow_mut()
             .insert(key.to_string(), Slot::InProgress);
+        self.shared.reference_depth.set(depth + 1);
         let v = compute();
+        self.shared.reference_depth.set(depth);
         self.cache
             .borrow_mut()
             .insert(key.to_string(), Slot::Done(v.clone()));

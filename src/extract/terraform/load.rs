@@ -46,9 +46,9 @@ pub(super) struct Arena {
 }
 
 /// The remote modules `terraform init` installed for the root module in `dir`.
-pub(super) fn installed_modules(dir: &Path) -> BTreeMap<String, PathBuf> {
+pub(super) fn installed_modules(dir: &Path, root: &Path) -> BTreeMap<String, PathBuf> {
     let manifest = dir.join(".terraform/modules/modules.json");
-    let Ok(text) = crate::parse::read_text(&manifest) else {
+    let Ok(text) = crate::parse::read_text_within(&manifest, root) else {
         return BTreeMap::new();
     };
     let Ok(doc) = crate::parse::json::parse(&text) else {
@@ -80,7 +80,7 @@ impl Arena {
         if let Some(&i) = self.by_dir.get(&canonical) {
             return Some(i);
         }
-        let module = read_module(dir, &canonical, named, &mut out.errors)?;
+        let module = read_module(dir, &canonical, named, root, &mut out.errors)?;
         Some(self.register(module, dir, key, root, out))
     }
 
@@ -163,6 +163,7 @@ pub(super) fn read_module(
     dir: &Path,
     canonical: &Path,
     named: Option<&[PathBuf]>,
+    root: &Path,
     errors: &mut Vec<FileError>,
 ) -> Option<Module> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -189,8 +190,17 @@ pub(super) fn read_module(
         let reported = named_canonical
             .as_ref()
             .is_none_or(|n| path.canonicalize().is_ok_and(|c| n.contains(&c)));
-        let text = match crate::parse::read_text(&path) {
+        // A `.tf` that links out of the scanned folder is not read (named files are
+        // the user's choice).
+        let read = if named.is_some() && reported {
+            crate::parse::read_text(&path)
+        } else {
+            crate::parse::read_text_within(&path, root)
+        };
+        let text = match read {
             Ok(t) => t,
+            // The folder walk lists it as passed over, with the reason.
+            Err((_, m)) if m == crate::parse::OUTSIDE_ROOT => continue,
             Err((pos, message)) => {
                 if reported {
                     errors.push(file_error(&display, pos, message));

@@ -53,11 +53,11 @@ impl Locator {
     /// folder above it with a `.git`), or, outside a repository, under the current
     /// folder; never further.
     pub fn new(dir: &Path) -> Locator {
+        let bound = bound(dir);
         let mut arena = Arena {
-            installed: installed_modules(dir),
+            installed: installed_modules(dir, &bound),
             ..Arena::default()
         };
-        let bound = bound(dir);
         let mut ignored = Outcome::default();
         let root = arena.load(dir, "", None, &bound, &mut ignored);
         let lines = arena

@@ -20,10 +20,12 @@
 mod expand;
 mod extract;
 mod instance;
+pub mod links;
 pub mod load;
 pub mod locate;
 pub mod policy_document;
 pub mod provider_defaults;
+pub mod refs;
 pub mod resources;
 pub mod types;
 mod variables;
@@ -77,7 +79,7 @@ pub fn file_id(path: &str) -> FileId {
 pub fn scan_root(dir: &Path, named: Option<&[PathBuf]>, root: &Path, inputs: &Inputs) -> Outcome {
     let mut out = Outcome::default();
     let mut arena = Arena {
-        installed: installed_modules(dir),
+        installed: installed_modules(dir, root),
         ..Arena::default()
     };
     let Some(root_index) = arena.load(dir, "", named, root, &mut out) else {
@@ -101,7 +103,7 @@ pub fn scan_source(display: &str, text: &str, inputs: &Inputs) -> Outcome {
     let cwd = PathBuf::from(".");
     let root = cwd.canonicalize().unwrap_or_else(|_| cwd.clone());
     let mut arena = Arena {
-        installed: installed_modules(&cwd),
+        installed: installed_modules(&cwd, &root),
         ..Arena::default()
     };
     let module = Module {
@@ -142,6 +144,8 @@ fn evaluate(
         root_dir: arena.modules[root_index].dir.clone(),
         budget: Cell::new(CONFIG_BUDGET),
         module_instances: Cell::new(0),
+        reference_depth: Cell::new(0),
+        refused_instances: Cell::new(0),
         rendered: RefCell::new(Vec::new()),
         errors: RefCell::new(Vec::new()),
         extra_files: RefCell::new(Vec::new()),
@@ -149,10 +153,71 @@ fn evaluate(
     let root_inputs = variables::root_variables(&shared, dir, inputs);
     let instance = Instance::new(&shared, root_index, String::new(), root_inputs, Vec::new());
     instance.extract(&mut out.facts, &mut out.unscanned_modules);
-    out.errors.extend(shared.errors.into_inner());
+    let refused = shared.refused_instances.get();
+    let mut errors = shared.errors.into_inner();
+    if refused > 1 {
+        if let Some(first) = errors
+            .iter_mut()
+            .find(|e| e.message.contains("module instances in this configuration"))
+        {
+            first.message.push_str(&format!(
+                " (nor are {} more instances beyond the limit)",
+                refused - 1
+            ));
+        }
+    }
+    out.errors.extend(group_alike(errors));
     out.errors
         .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     out.errors.dedup();
+}
+
+/// Errors that say the same thing at the same place for different instances of a
+/// module (`module.a[0]…`, `module.a[1]…`) become one, with a count: a module called
+/// a thousand times must not print a thousand lines.
+fn group_alike(errors: Vec<FileError>) -> Vec<FileError> {
+    let mask = |m: &str| -> String {
+        let mut out = String::with_capacity(m.len());
+        let mut in_key = false;
+        for c in m.chars() {
+            match c {
+                '[' => {
+                    in_key = true;
+                    out.push_str("[…");
+                }
+                ']' => {
+                    in_key = false;
+                    out.push(']');
+                }
+                _ if in_key => {}
+                c => out.push(c),
+            }
+        }
+        out
+    };
+    let mut groups: Vec<(FileError, usize)> = Vec::new();
+    let mut index: std::collections::HashMap<(String, Option<u32>, Option<u32>, String), usize> =
+        std::collections::HashMap::new();
+    for e in errors {
+        let key = (e.file.clone(), e.line, e.column, mask(&e.message));
+        match index.get(&key) {
+            Some(&i) => groups[i].1 += 1,
+            None => {
+                index.insert(key, groups.len());
+                groups.push((e, 0));
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(mut e, more)| {
+            if more > 0 {
+                e.message
+                    .push_str(&format!(" (and {more} more like this for other instances)"));
+            }
+            e
+        })
+        .collect()
 }
 
 /// An error in `file`, at `pos` when known.

@@ -3,9 +3,12 @@
 //! evaluated from HCL or read from a plan, and hands policies, container definitions
 //! and pod specs to the domain extractors (IAM, ECS, Kubernetes).
 
+use super::links;
 use super::provider_defaults;
 use crate::extract::{ecs, iam, k8s};
-use crate::facts::{Facts, InstanceMetadata, Locs, PolicyKind, Tri};
+use crate::facts::{
+    CustomerPolicy, Facts, IamRole, InstanceMetadata, Locs, PolicyKind, RolePolicy, Tri,
+};
 use crate::parse::{json, Entry, Node, Value};
 use std::borrow::Cow;
 
@@ -42,6 +45,11 @@ pub fn handles(rtype: &str, data: bool) -> bool {
             | "aws_instance"
             | "aws_launch_template"
             | "aws_launch_configuration"
+            | "aws_eks_node_group"
+            | "aws_eks_fargate_profile"
+            | "aws_iam_instance_profile"
+            | "aws_eks_pod_identity_association"
+            | "aws_ecs_service"
     ) || k8s_kind(rtype).is_some()
 }
 
@@ -53,14 +61,45 @@ pub fn extract(ctx: &Ctx, values: &Node, facts: &mut Facts) {
     let a = ctx.address;
     match ctx.rtype {
         "aws_iam_policy_document" => policy(ctx, values.get("json"), a, None, facts),
-        "aws_iam_policy" => policy(
-            ctx,
-            values.get("policy"),
-            a,
-            Some(PolicyKind::Identity),
-            facts,
-        ),
-        "aws_iam_role_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => policy(
+        "aws_iam_policy" => {
+            facts.customer_policies.push(CustomerPolicy {
+                resource: a.to_string(),
+                name: known_text(values, "name"),
+                arn: known_text(values, "arn"),
+                document_refs: Vec::new(),
+                file: ctx.file.to_string(),
+                loc: values.pos,
+            });
+            policy(
+                ctx,
+                values.get("policy"),
+                a,
+                Some(PolicyKind::Identity),
+                facts,
+            )
+        }
+        "aws_iam_role_policy" => {
+            facts.role_policies.push(RolePolicy {
+                resource: a.to_string(),
+                kind: "inline",
+                role: known_text(values, "role"),
+                role_refs: Vec::new(),
+                policy: Some(a.to_string()),
+                policy_refs: Vec::new(),
+                aws_managed_names: Vec::new(),
+                file: ctx.file.to_string(),
+                loc: values.get("policy").map_or(values.pos, |p| p.pos),
+                locs: Locs::new(),
+            });
+            policy(
+                ctx,
+                values.get("policy"),
+                a,
+                Some(PolicyKind::Identity),
+                facts,
+            )
+        }
+        "aws_iam_user_policy" | "aws_iam_group_policy" => policy(
             ctx,
             values.get("policy"),
             a,
@@ -85,6 +124,11 @@ pub fn extract(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         "aws_instance" | "aws_launch_template" | "aws_launch_configuration" => {
             metadata(ctx, values, facts)
         }
+        "aws_eks_node_group" => links::node_group(ctx, values, facts),
+        "aws_eks_fargate_profile" => links::fargate_profile(ctx, values, facts),
+        "aws_iam_instance_profile" => links::instance_profile(ctx, values, facts),
+        "aws_eks_pod_identity_association" => links::pod_identity(ctx, values, facts),
+        "aws_ecs_service" => links::ecs_service(ctx, values, facts),
         rtype => {
             if let Some((api, kind)) = k8s_kind(rtype) {
                 kubernetes(ctx, values, api, kind, facts);
@@ -128,8 +172,30 @@ fn policy(
     iam::extract_policy(&doc, holder, &name, kind, ctx.file, facts);
 }
 
+/// A string attribute whose value is known.
+fn known_text(values: &Node, key: &str) -> Option<String> {
+    values
+        .get(key)
+        .filter(|n| !n.is_unknown())
+        .and_then(Node::scalar_text)
+        .filter(|s| !s.is_empty())
+}
+
 /// `aws_iam_role`: the trust policy, inline policies and `managed_policy_arns`.
 fn role(ctx: &Ctx, values: &Node, facts: &mut Facts) {
+    let trust_start = facts.iam_statements.len();
+    let bind = |kind: &'static str, policy: Option<String>, pos| RolePolicy {
+        resource: ctx.address.to_string(),
+        kind,
+        role: None,
+        role_refs: vec![ctx.address.to_string()],
+        policy,
+        policy_refs: Vec::new(),
+        aws_managed_names: Vec::new(),
+        file: ctx.file.to_string(),
+        loc: pos,
+        locs: Locs::new(),
+    };
     if let Some(trust) = values.get("assume_role_policy").and_then(document) {
         iam::extract_policy(
             &trust,
@@ -149,8 +215,12 @@ fn role(ctx: &Ctx, values: &Node, facts: &mut Facts) {
             .get("name")
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "inline".into());
+        let holder = format!("{} inline policy {name}", ctx.address);
+        // Bound even when its document is reported as a data source (then null here).
+        facts
+            .role_policies
+            .push(bind("inline", Some(holder.clone()), inline.pos));
         if let Some(doc) = inline.get("policy").and_then(document) {
-            let holder = format!("{} inline policy {name}", ctx.address);
             iam::extract_policy(
                 &doc,
                 &holder,
@@ -172,7 +242,23 @@ fn role(ctx: &Ctx, values: &Node, facts: &mut Facts) {
                 .policy_attachments
                 .push(iam::attachment(ctx.address, a, ctx.file, arn.pos, locs));
         }
+        let known = arn.as_str().map(str::to_string);
+        facts.role_policies.push(bind("attached", known, arn.pos));
     }
+    let trusted = facts.iam_statements[trust_start..]
+        .iter()
+        .filter(|s| s.kind == PolicyKind::Trust && s.effect == "Allow")
+        .flat_map(|s| s.principals.iter().cloned())
+        .collect();
+    facts.iam_roles.push(IamRole {
+        resource: ctx.address.to_string(),
+        name: known_text(values, "name"),
+        arn: known_text(values, "arn"),
+        trusted,
+        file: ctx.file.to_string(),
+        loc: values.pos,
+        locs: Locs::new(),
+    });
 }
 
 /// `*_policy_attachment`: a managed policy attached to a role, user or group.
@@ -191,12 +277,58 @@ fn attachment(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         .iter()
         .find_map(|k| Some(format!("{} ({})", ctx.address, values.get(k)?.as_str()?)))
         .unwrap_or_else(|| ctx.address.to_string());
-    for arn in arns {
+    // The roles it binds: `role`, `role_name` or the list `roles` (users and groups
+    // do not run workloads).
+    let roles: Vec<Option<String>> = if ctx.rtype == "aws_iam_policy_attachment" {
+        let list = values.get("roles");
+        let items = list.map(Node::items).unwrap_or_default();
+        let known: Vec<Option<String>> = items
+            .iter()
+            .filter(|n| !n.is_unknown())
+            .filter_map(Node::scalar_text)
+            .map(Some)
+            .collect();
+        if list.is_some_and(|l| l.is_unknown()) || items.iter().any(Node::is_unknown) {
+            known.into_iter().chain([None]).collect()
+        } else {
+            known
+        }
+    } else if matches!(
+        ctx.rtype,
+        "aws_iam_role_policy_attachment" | "aws_iam_role_policy_attachments_exclusive"
+    ) {
+        vec![known_text(values, "role").or_else(|| known_text(values, "role_name"))]
+    } else {
+        Vec::new()
+    };
+    for arn in &arns {
         if let Some(a) = arn.as_str() {
             let locs = Locs::from([("policy_arn", arn.pos)]);
             facts
                 .policy_attachments
                 .push(iam::attachment(&holder, a, ctx.file, arn.pos, locs));
+        }
+    }
+    for role in roles {
+        let mut arn_nodes: Vec<&Node> = arns.clone();
+        if arn_nodes.is_empty() {
+            arn_nodes.push(values);
+        }
+        for arn in arn_nodes {
+            facts.role_policies.push(RolePolicy {
+                resource: ctx.address.to_string(),
+                kind: "attached",
+                role: role.clone(),
+                role_refs: Vec::new(),
+                policy: (!arn.is_unknown())
+                    .then(|| arn.as_str().map(str::to_string))
+                    .flatten(),
+                policy_refs: Vec::new(),
+                aws_managed_names: Vec::new(),
+                file: ctx.file.to_string(),
+                loc: arn.pos,
+                locs: Locs::new(),
+            });
         }
     }
 }
@@ -297,6 +429,7 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         Tri::No
     };
     let loc = values.pos;
+    let user = links::user_data(values);
     facts.instances.push(InstanceMetadata {
         resource: ctx.address.to_string(),
         kind: ctx.rtype.to_string(),
@@ -307,6 +440,18 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         imdsv1_allowed,
         hop_limit_above_one,
         eks_node_groups: Vec::new(),
+        http_protocol_ipv6: text("http_protocol_ipv6")
+            .as_ref()
+            .filter(|n| !n.is_unknown())
+            .and_then(Node::scalar_text),
+        iam_instance_profile: links::instance_profile_of(values),
+        iam_instance_profile_refs: Vec::new(),
+        ecs_container_instance: user.ecs,
+        ecs_cluster: user.ecs_cluster,
+        ecs_awsvpc_block_imds: user.awsvpc_block_imds,
+        bridge_imds_blocked: user.bridge_blocked,
+        eks_node: user.eks,
+        user_data_unknown: user.unknown,
         file: ctx.file.to_string(),
         loc,
         locs,
@@ -344,6 +489,7 @@ fn k8s_kind(rtype: &str) -> Option<(&'static str, &'static str)> {
         "kubernetes_replication_controller" => ("v1", "ReplicationController"),
         "kubernetes_job" => ("batch/v1", "Job"),
         "kubernetes_cron_job" => ("batch/v1", "CronJob"),
+        "kubernetes_service_account" => ("v1", "ServiceAccount"),
         _ => return None,
     })
 }
@@ -386,12 +532,20 @@ fn kubernetes(ctx: &Ctx, values: &Node, api: &str, kind: &str, facts: &mut Facts
     entries.extend(converted.entries().iter().cloned());
     let doc = Node::new(values.pos, Value::Map(entries));
     let (w0, c0) = (facts.workloads.len(), facts.containers.len());
+    let a0 = facts.ignore_annotations.len();
+    let s0 = facts.service_accounts.len();
     k8s::extract(&doc, ctx.file, facts);
+    for a in &mut facts.ignore_annotations[a0..] {
+        a.resource = format!("{} ({})", ctx.address, a.resource);
+    }
     // Name the resource by its address, keeping the Kubernetes name for the reader.
     for w in &mut facts.workloads[w0..] {
         w.resource = format!("{} ({})", ctx.address, w.resource);
         // The provider's network policies are not read yet: no verdict either way.
         w.imds_egress_reason = "kubernetes_network_policy resources are not read yet".into();
+    }
+    for s in &mut facts.service_accounts[s0..] {
+        s.resource = format!("{} ({})", ctx.address, s.resource);
     }
     for c in &mut facts.containers[c0..] {
         c.resource = format!("{} ({})", ctx.address, c.resource);

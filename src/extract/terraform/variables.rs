@@ -121,6 +121,9 @@ pub(super) fn root_variables(
         .collect();
     auto.sort();
     files.extend(auto);
+    // Files found here must not lead out of the scanned folder; `--var-file` is the
+    // user's own choice.
+    let found = files.len();
     files.extend(inputs.var_files.iter().cloned());
     // Environment variables come first; every file and `--var` overrides them.
     let mut values: BTreeMap<String, Given> = inputs
@@ -128,10 +131,17 @@ pub(super) fn root_variables(
         .iter()
         .map(|(name, raw)| (name.clone(), Given::CommandLine(raw.clone())))
         .collect();
-    for f in files {
+    for (i, f) in files.into_iter().enumerate() {
         let display = f.display().to_string();
-        let text = match crate::parse::read_text(&f) {
+        let read = if i < found {
+            crate::parse::read_text_within(&f, &shared.root)
+        } else {
+            crate::parse::read_text(&f)
+        };
+        let text = match read {
             Ok(t) => t,
+            // The folder walk lists it as passed over, with the reason.
+            Err((_, m)) if m == crate::parse::OUTSIDE_ROOT => continue,
             Err((pos, m)) => {
                 shared
                     .errors

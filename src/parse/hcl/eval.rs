@@ -59,6 +59,14 @@ pub const DEFAULT_BUDGET: u64 = 2_000_000;
 /// Deeper nesting of calls and templates than this is refused.
 const MAX_DEPTH: usize = 64;
 
+/// The largest value an expression may build or copy (a string, a list, a decoded
+/// file): a crafted module doubles a string in thirty locals and asks for gigabytes.
+pub const MAX_VALUE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Every value built or copied (a function's result, a template, a reference) costs
+/// one evaluation step per this many bytes, so the step budgets bound memory too.
+pub const BYTES_PER_STEP: usize = 16;
+
 /// Evaluates expressions of one file.
 pub struct Evaluator<'a> {
     scope: &'a dyn Scope,
@@ -120,6 +128,32 @@ impl<'a> Evaluator<'a> {
             message: message.into(),
             fatal: false,
         }
+    }
+
+    /// Charges the budget for a value built or copied, and refuses one larger than
+    /// [`MAX_VALUE_BYTES`].
+    fn charge(&self, pos: Pos, v: &V) -> Result<(), EvalError> {
+        let size = value_size(v, MAX_VALUE_BYTES + 1);
+        if size > MAX_VALUE_BYTES {
+            return Err(EvalError {
+                fatal: true,
+                ..self.error(
+                    pos,
+                    format!(
+                        "a value larger than {} MiB (a string or list doubled again and again?); values here are unknown",
+                        MAX_VALUE_BYTES >> 20
+                    ),
+                )
+            });
+        }
+        let steps = (size / BYTES_PER_STEP) as u64;
+        let left = self.budget.get();
+        if steps > left {
+            self.budget.set(0);
+            return self.spend(pos);
+        }
+        self.budget.set(left - steps);
+        Ok(())
     }
 
     fn spend(&self, pos: Pos) -> Result<(), EvalError> {
@@ -190,7 +224,11 @@ impl<'a> Evaluator<'a> {
                     return Ok(self.eval(&i.expr)?.used_at(pos, self.file));
                 }
                 match self.render(elements.into_iter(), pos)? {
-                    Some(s) => self.v(pos, Val::Str(s)),
+                    Some(s) => {
+                        let v = self.v(pos, Val::Str(s));
+                        self.charge(pos, &v)?;
+                        v
+                    }
                     None => self.v(pos, Val::Unknown),
                 }
             }
@@ -217,7 +255,11 @@ impl<'a> Evaluator<'a> {
                     }
                 }
             }
-            Expression::FuncCall(call) => self.call(call, pos)?,
+            Expression::FuncCall(call) => {
+                let v = self.call(call, pos)?;
+                self.charge(pos, &v)?;
+                v
+            }
             Expression::Traversal(t) => {
                 let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
                 // `root.a.b` resolves lazily: only the referenced local or resource.
@@ -282,6 +324,7 @@ impl<'a> Evaluator<'a> {
     fn variable(&mut self, root: &str, attrs: &[&str], pos: Pos) -> Result<(V, usize), EvalError> {
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| n == root) {
             let mut v = v.clone();
+            self.charge(pos, &v)?;
             // `each.value` from a collection in another file is reported here.
             if v.file != self.file {
                 v = v.used_at(pos, self.file);
@@ -290,6 +333,7 @@ impl<'a> Evaluator<'a> {
         }
         match self.scope.reference(root, attrs, pos)? {
             Some((mut v, used)) => {
+                self.charge(pos, &v)?;
                 // The value is used here: a value from another file is reported here
                 // (what it holds keeps its own file, and falls back to this place).
                 if v.file != self.file {
@@ -686,8 +730,12 @@ impl<'a> Evaluator<'a> {
                 match name {
                     "file" => self.file_fn(&args, pos),
                     "templatefile" => self.templatefile(&args, pos),
-                    _ => funcs::call(name, &args, pos, self.file)
-                        .map_err(|m| self.error(pos, format!("{name}(): {m}"))),
+                    _ => funcs::call(name, &args, pos, self.file).map_err(|m| EvalError {
+                        // A refusal to build something huge is a budget overrun:
+                        // reported, and not caught by `try`/`can`.
+                        fatal: m.contains(funcs::BEYOND_LIMITS),
+                        ..self.error(pos, format!("{name}(): {m}"))
+                    }),
                 }
             }
         }
@@ -774,6 +822,39 @@ impl Scope for NoScope {
     fn read_file(&self, _: &str) -> Result<(std::sync::Arc<str>, FileId), String> {
         Err("templates cannot read files".into())
     }
+}
+
+/// Approximate bytes a value holds: its strings, plus a little per element. Counting
+/// stops past `limit`, so measuring a huge value costs no more than the limit.
+pub fn value_size(v: &V, limit: usize) -> usize {
+    fn walk(v: &V, total: &mut usize, limit: usize) {
+        if *total > limit {
+            return;
+        }
+        *total += 16;
+        match &v.val {
+            Val::Str(s) => *total += s.len(),
+            Val::Encoded(text, doc) => {
+                *total += text.as_ref().map_or(0, String::len);
+                walk(doc, total, limit);
+            }
+            Val::List(items) => {
+                for i in items {
+                    walk(i, total, limit);
+                }
+            }
+            Val::Map(m) => {
+                for (k, (_, value)) in m {
+                    *total += k.len();
+                    walk(value, total, limit);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut total = 0;
+    walk(v, &mut total, limit);
+    total
 }
 
 #[cfg(test)]

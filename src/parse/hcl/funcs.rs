@@ -9,8 +9,94 @@ use crate::parse::Pos;
 use hcl_edit::expr::BinaryOperator;
 use std::collections::BTreeMap;
 
-/// Collections built by functions (`range`, `split`, …) longer than this are refused.
+/// Said by every refusal to build a collection or string beyond the limits below; the
+/// evaluator reports such an error instead of treating it as a Terraform error.
+pub const BEYOND_LIMITS: &str = "more than breakout evaluates";
+
+/// Collections built by functions (`range`, `split`, `concat`, `flatten`, …) longer
+/// than this are refused.
 const MAX_ITEMS: usize = 100_000;
+
+/// Strings built by functions (`join`, `replace`, `format`) longer than this are
+/// refused before they are built; the evaluator bounds every other value
+/// ([`super::eval::MAX_VALUE_BYTES`]).
+const MAX_STRING_BYTES: usize = super::eval::MAX_VALUE_BYTES;
+
+fn too_large(what: &str, size: usize) -> String {
+    format!(
+        "{what} would build a string of {size} bytes, more than breakout evaluates ({MAX_STRING_BYTES})"
+    )
+}
+
+/// Standard base64 with padding, as Terraform's `base64encode`.
+pub fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Decodes standard base64 as Terraform's `base64decode` (and EC2 for user data) does,
+/// line breaks and other whitespace ignored; `None` when it is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}
+
+/// The elements of a list with duplicates removed, first occurrence kept, in
+/// `O(n log n)`. Elements that hold an unknown value are never equal to another.
+fn dedup(items: &[V]) -> Vec<V> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut key = String::new();
+    for i in items {
+        key.clear();
+        if !canonical(i, &mut key) || seen.insert(key.clone()) {
+            out.push(i.clone());
+        }
+    }
+    out
+}
+
+/// Writes a key that two fully known values share exactly when [`equal`] says they
+/// are equal; returns `false` (and a useless key) when the value holds an unknown.
+fn canonical(v: &V, out: &mut String) -> bool {
+    use std::fmt::Write;
+    match &v.val {
+        Val::Unknown | Val::Encoded(None, _) => false,
+        Val::Null => {
+            out.push('z');
+            true
+        }
+        Val::Bool(b) => {
+            out.push(if *b { 't' } else { 'f' });
+            true
+        }
+        // Numbers equal as numbers: 0 and -0 agree; NaN equals nothing, itself included.
+        Val::Num(n) if n.is_nan() => false,
+        Val::Num(n) => {
+            let _ = write!(out, "n{};", if *n == 0.0 { 0.0 } else { *n });
+            true
+        }
+        Val::Str(text) | Val::Encoded(Some(text), _) => {
+            let _ = write!(out, "s{}:{text}", text.len());
+            true
+        }
+        Val::List(items) => {
+            let _ = write!(out, "[{};", items.len());
+            items.iter().all(|i| canonical(i, out))
+        }
+        Val::Map(_) if v.partial => false,
+        Val::Map(m) => {
+            let _ = write!(out, "{{{};", m.len());
+            m.iter().all(|(k, (_, value))| {
+                let _ = write!(out, "{}:{k}", k.len());
+                canonical(value, out)
+            })
+        }
+    }
+}
 
 /// Calls function `name`.
 pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String> {
@@ -60,7 +146,19 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
             return Ok(relocated(V::from_node(&node, file, 0), pos, file));
         }
         "concat" => {
-            let mut out = Vec::new();
+            let total: usize = args
+                .iter()
+                .map(|a| match &a.val {
+                    Val::List(items) => items.len(),
+                    _ => 0,
+                })
+                .sum();
+            if total > MAX_ITEMS {
+                return Err(format!(
+                    "concat() of {total} elements is more than breakout evaluates ({MAX_ITEMS})"
+                ));
+            }
+            let mut out = Vec::with_capacity(total);
             for a in args {
                 match &a.val {
                     Val::List(items) => out.extend(items.iter().cloned()),
@@ -82,13 +180,7 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
             let Some(items) = items else {
                 return Ok(V::new(pos, file, Val::Unknown));
             };
-            let mut out: Vec<V> = Vec::new();
-            for i in items {
-                if !out.iter().any(|o| same(o, i)) {
-                    out.push(i.clone());
-                }
-            }
-            Val::List(out)
+            Val::List(dedup(items))
         }
         "compact" => {
             let Some(items) = list_arg(args, 0)? else {
@@ -160,6 +252,11 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
                     }
                 }
             }
+            let size = parts.iter().map(String::len).sum::<usize>()
+                + sep.len() * parts.len().saturating_sub(1);
+            if size > MAX_STRING_BYTES {
+                return Err(too_large("join()", size));
+            }
             Val::Str(parts.join(sep))
         }
         "split" => {
@@ -170,7 +267,9 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
                 s.split(sep).collect()
             };
             if parts.len() > MAX_ITEMS {
-                return Err("too many parts".into());
+                return Err(format!(
+                    "split() into more than {MAX_ITEMS} parts is {BEYOND_LIMITS}"
+                ));
             }
             Val::List(
                 parts
@@ -185,9 +284,25 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
                 // Regular-expression replacement needs a regex engine: unknown, not a guess.
                 Val::Unknown
             } else {
+                // Count before building: `replace(x, "a", x)` squares the length.
+                let hits = if from.is_empty() {
+                    s.chars().count() + 1
+                } else {
+                    s.matches(from).count()
+                };
+                let size = s.len() + hits.saturating_mul(to.len());
+                if size > MAX_STRING_BYTES {
+                    return Err(too_large("replace()", size));
+                }
                 Val::Str(s.replace(from, to))
             }
         }
+        // User data is passed base64-encoded; breakout reads what it says.
+        "base64encode" => Val::Str(base64_encode(str_arg(args, 0)?.as_bytes())),
+        "base64decode" => Val::Str(
+            String::from_utf8(base64_decode(str_arg(args, 0)?).ok_or("not valid base64")?)
+                .map_err(|_| "not UTF-8 text")?,
+        ),
         "lower" => Val::Str(str_arg(args, 0)?.to_lowercase()),
         "upper" => Val::Str(str_arg(args, 0)?.to_uppercase()),
         "trimspace" => Val::Str(str_arg(args, 0)?.trim().to_string()),
@@ -238,16 +353,19 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
                 return Ok(V::new(pos, file, Val::Unknown));
             };
             let needle = args.get(1).ok_or("needs a value")?;
-            Val::Bool(items.iter().any(|i| same(i, needle)))
+            let mut want = String::new();
+            if !canonical(needle, &mut want) {
+                return Ok(V::new(pos, file, Val::Unknown));
+            }
+            let mut key = String::new();
+            Val::Bool(items.iter().any(|i| {
+                key.clear();
+                canonical(i, &mut key) && key == want
+            }))
         }
         "tolist" | "toset" => match &args_n(args, 1)?[0].val {
             Val::List(items) if name == "toset" => {
-                let mut out: Vec<V> = Vec::new();
-                for i in items {
-                    if !out.iter().any(|o| same(o, i)) {
-                        out.push(i.clone());
-                    }
-                }
+                let mut out = dedup(items);
                 // Sets of strings iterate in lexical order.
                 out.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
                 Val::List(out)
@@ -368,10 +486,11 @@ pub fn call(name: &str, args: &[V], pos: Pos, file: FileId) -> Result<V, String>
             } else {
                 (offset as usize).min(chars.len())
             };
+            // Saturating: `substr(x, 1, 1e30)` must not overflow.
             let end = if length < 0.0 {
                 chars.len()
             } else {
-                (start + length as usize).min(chars.len())
+                start.saturating_add(length as usize).min(chars.len())
             };
             Val::Str(chars[start..end].iter().collect())
         }
@@ -482,10 +601,6 @@ fn equal(a: &V, b: &V) -> Option<bool> {
     }
 }
 
-fn same(a: &V, b: &V) -> bool {
-    equal(a, b) == Some(true)
-}
-
 /// A number, also from a numeric string (Terraform converts automatically).
 pub fn to_number(v: &V) -> Option<f64> {
     match &v.val {
@@ -575,6 +690,10 @@ fn flatten_into(v: &V, out: &mut Vec<V>, depth: usize) -> Result<bool, String> {
                     }
                 } else if matches!(i.val, Val::Unknown) {
                     return Ok(false);
+                } else if out.len() >= MAX_ITEMS {
+                    return Err(format!(
+                        "flatten() of more than {MAX_ITEMS} elements is more than breakout evaluates"
+                    ));
                 } else {
                     out.push(i.clone());
                 }
@@ -643,6 +762,9 @@ fn format(spec: &str, args: &[V]) -> Result<String, String> {
         if verb == '%' {
             out.push('%');
             continue;
+        }
+        if out.len() > MAX_STRING_BYTES {
+            return Err(too_large("format()", out.len()));
         }
         let arg = args.get(next).ok_or("not enough arguments")?;
         next += 1;
@@ -776,5 +898,83 @@ mod tests {
         assert_eq!(val("sha256(\"x\")"), Val::Unknown);
         assert_eq!(val("upper(var.missing)"), Val::Unknown);
         assert_eq!(val("length(var.missing)"), Val::Unknown);
+    }
+
+    /// Every function on huge, negative, fractional, infinite and NaN numbers: a
+    /// value or a Terraform error, never a panic (`substr("ab", 1, 1e30)` overflowed).
+    #[test]
+    fn numbers_at_the_edges_never_panic() {
+        let numbers = [
+            "1e30", "-1e30", "1e300", "-1", "0.5", "-0.5", "0", "(0/0)", "(1/0)", "(-1/0)",
+        ];
+        for n in numbers {
+            for expr in [
+                format!("substr(\"abc\", 1, {n})"),
+                format!("substr(\"abc\", {n}, 1)"),
+                format!("substr(\"abc\", {n}, {n})"),
+                format!("element([\"a\", \"b\"], {n})"),
+                format!("range({n})"),
+                format!("range(0, {n}, {n})"),
+                format!("range({n}, 1)"),
+                format!("[\"a\", \"b\"][{n}]"),
+                format!("abs({n})"),
+                format!("max({n}, 1)"),
+                format!("format(\"%d\", {n})"),
+                format!("tostring({n})"),
+            ] {
+                let _ = eval_str(&expr);
+            }
+        }
+        assert_eq!(val("substr(\"ab\", 1, 1e30)"), s("b"));
+        assert_eq!(val("substr(\"abc\", -1e30, -1)"), s("abc"));
+    }
+
+    #[test]
+    fn distinct_and_sets_compare_values_not_positions() {
+        assert_eq!(strs("distinct([\"b\", \"a\", \"b\"])"), ["b", "a"]);
+        assert_eq!(strs("toset([\"b\", \"a\", \"b\"])"), ["a", "b"]);
+        assert_eq!(
+            val("length(distinct([1, \"1\", 1.0, [1], [1], {a = 1}, {a = 1}]))"),
+            Val::Num(4.0)
+        );
+        assert_eq!(val("contains([[1, 2]], [1, 2])"), Val::Bool(true));
+        assert_eq!(val("contains([\"a\"], var.missing)"), Val::Unknown);
+        // 0 and -0 are the same number.
+        assert_eq!(val("length(distinct([0, -0]))"), Val::Num(1.0));
+    }
+
+    /// Functions that could build gigabytes refuse before building, and say so as a
+    /// limit (the evaluator reports it instead of treating it as a Terraform error).
+    #[test]
+    fn functions_refuse_huge_results_before_building_them() {
+        let a = V::new(Pos::default(), 0, Val::Str("a".repeat(100_000)));
+        let pat = V::new(Pos::default(), 0, Val::Str("a".into()));
+        let e = call("replace", &[a.clone(), pat, a.clone()], Pos::default(), 0).unwrap_err();
+        assert!(e.contains(BEYOND_LIMITS), "{e}");
+        let many = V::new(Pos::default(), 0, Val::List(vec![a.clone(); 1000]));
+        let sep = V::new(Pos::default(), 0, Val::Str(",".into()));
+        let e = call("join", &[sep, many.clone()], Pos::default(), 0).unwrap_err();
+        assert!(e.contains(BEYOND_LIMITS), "{e}");
+        let big = V::new(Pos::default(), 0, Val::List(vec![pat_v(); 60_000]));
+        let e = call("concat", &[big.clone(), big], Pos::default(), 0).unwrap_err();
+        assert!(e.contains(BEYOND_LIMITS), "{e}");
+        let e = eval_str("replace(join(\"\", [for i in range(500) : \"aaaaaaaaaaaaaaaaaaaa\"]), \"a\", join(\"\", [for i in range(500) : \"aaaaaaaaaaaaaaaaaaaaaaa\"]))").unwrap_err();
+        assert!(e.fatal && e.message.contains(BEYOND_LIMITS), "{e:?}");
+        // distinct over many elements is not quadratic: 100,000 here, instantly.
+        let items: Vec<V> = (0..100_000)
+            .map(|i| V::new(Pos::default(), 0, Val::Str(format!("k{}", i % 1000))))
+            .collect();
+        let out = call(
+            "distinct",
+            &[V::new(Pos::default(), 0, Val::List(items))],
+            Pos::default(),
+            0,
+        )
+        .unwrap();
+        assert!(matches!(out.val, Val::List(ref l) if l.len() == 1000));
+    }
+
+    fn pat_v() -> V {
+        V::new(Pos::default(), 0, Val::Str("x".into()))
     }
 }
