@@ -657,7 +657,7 @@ fn a_shown_state_is_existing_resources_located_in_the_configuration() {
         ),
         (
             "BRK501",
-            "./main.tf",
+            "main.tf",
             line_of(tf, "http_tokens"),
             "no-op",
             "existing"
@@ -1007,6 +1007,39 @@ fn a_folder_with_configuration_and_plan_reports_each_resource_once() {
 
 fn report_instances(r: &Value) -> u64 {
     r["summary"]["instances"].as_u64().unwrap()
+}
+
+/// A plan's finding is the configuration's: an ignore comment at its `.tf` line
+/// suppresses it.
+#[test]
+fn ignore_comments_in_the_configuration_apply_to_the_plan() {
+    let dir = located_dir();
+    let nodes = dir.path().join("infra/modules/nodes/main.tf");
+    let text = std::fs::read_to_string(&nodes).unwrap().replace(
+        "    http_put_response_hop_limit = 2",
+        "    # breakout:ignore BRK502 the agent needs IMDS until it moves to IRSA\n    http_put_response_hop_limit = 2",
+    );
+    std::fs::write(&nodes, text).unwrap();
+    let report = run_in(dir.path(), &["scan", "infra/plan.json", "-f", "json"], None).json();
+    let f = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "BRK502")
+        .unwrap();
+    assert_eq!(f["suppression"]["kind"], "inline", "{f:#}");
+    assert_eq!(f["plan"]["change"], "introduced");
+    let md = run_in(
+        dir.path(),
+        &["scan", "infra/plan.json", "-f", "markdown"],
+        None,
+    )
+    .stdout;
+    assert!(
+        md.contains("1 suppressed finding not shown (1 inline)."),
+        "{md}"
+    );
+    assert!(!md.contains("BRK502"), "{md}");
 }
 
 // ---------------------------------------------------------------------------------

@@ -900,6 +900,53 @@ mod tests {
         assert_eq!(address_module("module.m.data.aws_c.d"), "module.m");
     }
 
+    /// What a plan's reader leaves out: every copy but one, the resources it does not
+    /// read, `before` but for an update, the prior state but for data sources.
+    #[test]
+    fn plans_are_read_without_what_is_not_judged() {
+        let text = r#"{"format_version": "1.2",
+  "variables": {"x": {"value": 1}},
+  "planned_values": {"root_module": {"resources": [
+    {"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "values": {"bucket": "b"}, "sensitive_values": {}},
+    {"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "values": {"policy": "{}"}, "sensitive_values": {}}]}},
+  "resource_changes": [
+    {"address": "aws_iam_policy.p", "type": "aws_iam_policy", "change": {"actions": ["update"], "before": {"policy": "{}"}, "after": {"policy": "{}"}, "after_unknown": {}, "before_sensitive": {}}},
+    {"address": "aws_iam_policy.q", "type": "aws_iam_policy", "change": {"actions": ["no-op"], "before": {"policy": "{}"}, "after": {}, "after_unknown": {}}},
+    {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "change": {"actions": ["update"], "before": {}, "after": {}, "after_unknown": {}}}],
+  "prior_state": {"values": {"root_module": {"resources": [
+    {"address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "values": {"policy": "{}"}},
+    {"address": "data.aws_iam_policy_document.d", "mode": "data", "type": "aws_iam_policy_document", "values": {"json": "{}"}}]}}}
+}"#;
+        let doc = crate::parse::json::parse_pruned(text, &prune).unwrap();
+        assert!(doc.get("variables").is_none());
+        let planned = doc
+            .path(&["planned_values", "root_module", "resources"])
+            .unwrap()
+            .items();
+        assert!(
+            planned[0].get("values").is_none(),
+            "a type breakout does not read"
+        );
+        assert!(planned[0].get("sensitive_values").is_none());
+        assert!(planned[1].get("values").is_some());
+        let changes = doc.get("resource_changes").unwrap().items();
+        let change = |i: usize| changes[i].get("change").unwrap();
+        assert!(change(0).get("before").is_some() && change(0).get("after").is_none());
+        assert!(change(0).get("after_unknown").is_some());
+        assert!(change(0).get("before_sensitive").is_none());
+        assert!(
+            change(1).get("before").is_none(),
+            "a no-op keeps what it had"
+        );
+        assert!(change(2).get("before").is_none() && change(2).get("after_unknown").is_none());
+        let prior = doc
+            .path(&["prior_state", "values", "root_module", "resources"])
+            .unwrap()
+            .items();
+        assert!(prior[0].get("values").is_none() && prior[1].get("values").is_some());
+        assert!(sniff(text) && !sniff("[{\"format_version\": 1}]"));
+    }
+
     #[test]
     fn after_unknown_values_are_unknown_not_absent() {
         let f = facts();

@@ -168,9 +168,11 @@ impl Locator {
         }
     }
 
-    /// The file a target is in, as the user sees its path.
+    /// The file a target is in, as the user sees its path (`main.tf`, not `./main.tf`,
+    /// for a plan in the current folder).
     pub fn file(&self, t: Target) -> &str {
-        &self.arena.modules[t.module].files[t.file].display
+        let display = &self.arena.modules[t.module].files[t.file].display;
+        display.strip_prefix("./").unwrap_or(display)
     }
 
     /// The position of the block.
