@@ -155,6 +155,10 @@ pub struct Resource {
     pub has_before: bool,
     /// A data source read while planning: in the prior state only.
     pub pos_in_prior: bool,
+    /// For a resource of a module `terraform init` installed: the root module's call
+    /// of it (file, position, call name), where the change under review sets what the
+    /// module does.
+    pub call: Option<(String, Pos, String)>,
 }
 
 /// A plan (or state) in the report: where its resources were found, and what it
@@ -318,6 +322,14 @@ pub fn annotate(review: &Review, findings: &mut [Finding], before: &[Finding]) {
             action: r.action,
             change,
         });
+        if let Some((file, at, call)) = &r.call {
+            f.related_locations.push(RelatedLocation {
+                file: file.clone(),
+                line: at.line,
+                column: at.column,
+                message: format!("module.{call}, installed by terraform init, is called here"),
+            });
+        }
         if r.located {
             f.related_locations.push(RelatedLocation {
                 file: review.report.file.clone(),
@@ -641,6 +653,13 @@ fn resource(r: &Node, action: &'static str, plan: &mut Plan, facts: &mut Facts) 
     .filter(|b| b.is_map());
     let pos = change.map_or(r.pos, |c| c.pos);
     plan.review.report.located += usize::from(target.is_some());
+    let call = target
+        .filter(|t| plan.locator.installed(*t))
+        .and_then(|_| calls.first())
+        .and_then(|c| {
+            let (file, at) = plan.locator.call_site(c)?;
+            Some((file, at, c.to_string()))
+        });
     plan.review.resources.insert(
         address.to_string(),
         Resource {
@@ -649,6 +668,7 @@ fn resource(r: &Node, action: &'static str, plan: &mut Plan, facts: &mut Facts) 
             located: target.is_some(),
             has_before: before.is_some(),
             pos_in_prior: change.is_none() && data,
+            call,
         },
     );
     read_values(plan, target, address, rtype, data, values, facts);

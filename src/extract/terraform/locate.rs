@@ -168,6 +168,34 @@ impl Locator {
         }
     }
 
+    /// Whether a target lies in a module `terraform init` installed (under
+    /// `.terraform/modules`), which the change under review does not edit.
+    pub fn installed(&self, t: Target) -> bool {
+        let dir = &self.arena.modules[t.module].dir;
+        dir.components()
+            .collect::<Vec<_>>()
+            .windows(2)
+            .any(|w| w[0].as_os_str() == ".terraform" && w[1].as_os_str() == "modules")
+    }
+
+    /// Where the root module calls the module `call` (`module "call" {`): its file and
+    /// position.
+    pub fn call_site(&self, call: &str) -> Option<(String, Pos)> {
+        let root = self.root?;
+        for (fi, f) in self.arena.modules[root].files.iter().enumerate() {
+            for b in super::blocks(&f.body, "module") {
+                if label(b, 0).as_deref() == Some(call) {
+                    let pos = b
+                        .span()
+                        .map_or(Pos::new(1, 1), |s| self.lines[root][fi].pos(s.start));
+                    let display = f.display.strip_prefix("./").unwrap_or(&f.display);
+                    return Some((display.to_string(), pos));
+                }
+            }
+        }
+        None
+    }
+
     /// The file a target is in, as the user sees its path (`main.tf`, not `./main.tf`,
     /// for a plan in the current folder).
     pub fn file(&self, t: Target) -> &str {
