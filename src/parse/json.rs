@@ -68,9 +68,10 @@ pub fn parse_pruned(text: &str, prune: Prune) -> Result<Node, ParseError> {
     }
 }
 
-/// Parses one JSON document with jsonc-parser, every lenient option off: slower, but
-/// with its errors' positions and wording.
-fn parse_strict(text: &str) -> Result<Node, ParseError> {
+/// Parses one JSON document with jsonc-parser alone, every lenient option off: slower,
+/// but with its errors' positions and wording. [`parse`] gives the same result for
+/// every text (the fuzz target `json_fast` checks it).
+pub fn parse_strict(text: &str) -> Result<Node, ParseError> {
     let lines = LineIndex::new(text);
     let opts = STRICT;
     let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &opts);
@@ -790,6 +791,16 @@ mod tests {
             let fast = Fast::new(&text, None).document();
             proptest::prop_assert!(fast.is_ok(), "{}", text);
             proptest::prop_assert_eq!(Ok(fast.unwrap()), parse_strict(&text));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        /// Any text at all, JSON or nearly: `parse` gives what jsonc-parser alone gives,
+        /// errors included.
+        #[test]
+        fn any_text_parses_as_jsonc_parser_says(text in "[ \t\r\n{}\\[\\]:,\"\\\\/a-z0-9.eE+\\-éu]{0,40}") {
+            proptest::prop_assert_eq!(parse(&text), parse_strict(&text), "{:?}", text);
         }
     }
 
