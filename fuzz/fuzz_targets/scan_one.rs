@@ -14,14 +14,21 @@ const NAMES: &[&str] = &[
     "notes.txt",
 ];
 
+/// The built-in policies, parsed once: parsing them for every input would be most of
+/// the work.
+fn options() -> &'static breakout::ScanOptions {
+    static OPTIONS: std::sync::OnceLock<breakout::ScanOptions> = std::sync::OnceLock::new();
+    OPTIONS.get_or_init(|| breakout::ScanOptions {
+        policies: breakout::engine::builtin(),
+        ..Default::default()
+    })
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, contents)) = data.split_first() else {
         return;
     };
-    let opts = breakout::ScanOptions {
-        policies: breakout::engine::builtin(),
-        ..Default::default()
-    };
+    let opts = options();
     let name = NAMES[pick as usize % NAMES.len()];
-    let _ = breakout::scan_contents(name, contents, &opts);
+    let _ = breakout::scan_contents(name, contents, opts);
 });

@@ -54,14 +54,7 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     let Some(spec) = template.get("spec").filter(|s| s.is_map()) else {
         return;
     };
-    let meta = doc.get("metadata");
-    let name = meta
-        .and_then(|m| m.get("name"))
-        .and_then(Node::scalar_text)
-        .unwrap_or_else(|| "(unnamed)".into());
-    let namespace = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(Node::scalar_text);
+    let (name, namespace) = name_and_namespace(doc);
     let resource = match &namespace {
         Some(ns) => format!("{kind} {ns}/{name}"),
         None => format!("{kind} {name}"),
@@ -170,13 +163,7 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
 /// A ServiceAccount and the IAM role its `eks.amazonaws.com/role-arn` annotation names.
 fn service_account(doc: &Node, file: &str, facts: &mut Facts) {
     let meta = doc.get("metadata");
-    let name = meta
-        .and_then(|m| m.get("name"))
-        .and_then(Node::scalar_text)
-        .unwrap_or_else(|| "(unnamed)".into());
-    let namespace = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(Node::scalar_text);
+    let (name, namespace) = name_and_namespace(doc);
     let annotation = meta
         .and_then(|m| m.get("annotations"))
         .and_then(|a| a.entry("eks.amazonaws.com/role-arn"));
@@ -202,6 +189,42 @@ fn service_account(doc: &Node, file: &str, facts: &mut Facts) {
     });
 }
 
+/// `metadata.name` (`(unnamed)` when missing) and `metadata.namespace` of an object.
+pub(crate) fn name_and_namespace(doc: &Node) -> (String, Option<String>) {
+    let meta = doc.get("metadata");
+    let name = meta
+        .and_then(|m| m.get("name"))
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| "(unnamed)".into());
+    let namespace = meta
+        .and_then(|m| m.get("namespace"))
+        .and_then(Node::scalar_text);
+    (name, namespace)
+}
+
+/// The `matchExpressions` of a label or node selector (`key`, `operator`, `values`).
+pub(crate) fn match_expressions(selector: &Node) -> Vec<SelectorTerm> {
+    selector
+        .get("matchExpressions")
+        .map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|x| {
+            Some(SelectorTerm {
+                key: x.get("key")?.scalar_text()?,
+                operator: x.get("operator")?.scalar_text()?,
+                values: x
+                    .get("values")
+                    .map(Node::items)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(Node::scalar_text)
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
 /// The required node-affinity terms of a pod spec.
 fn node_affinity(spec: &Node) -> Vec<NodeSelectorTerm> {
     spec.path(&[
@@ -214,25 +237,7 @@ fn node_affinity(spec: &Node) -> Vec<NodeSelectorTerm> {
     .unwrap_or_default()
     .iter()
     .map(|t| NodeSelectorTerm {
-        match_expressions: t
-            .get("matchExpressions")
-            .map(Node::items)
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|x| {
-                Some(SelectorTerm {
-                    key: x.get("key")?.scalar_text()?,
-                    operator: x.get("operator")?.scalar_text()?,
-                    values: x
-                        .get("values")
-                        .map(Node::items)
-                        .unwrap_or_default()
-                        .iter()
-                        .filter_map(Node::scalar_text)
-                        .collect(),
-                })
-            })
-            .collect(),
+        match_expressions: match_expressions(t),
         match_fields: t.get("matchFields").is_some_and(|f| !f.items().is_empty()),
     })
     .collect()

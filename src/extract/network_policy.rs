@@ -4,7 +4,7 @@
 //! `CiliumNetworkPolicy` and `CiliumClusterwideNetworkPolicy`. Which pods they select
 //! is linked later ([`crate::link`]), across files.
 
-use crate::facts::{Facts, LabelSelector, Locs, NetworkPolicy, SelectorTerm};
+use crate::facts::{Facts, LabelSelector, Locs, NetworkPolicy};
 use crate::parse::Node;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -35,19 +35,6 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
     }
 }
 
-/// `metadata.name` and `metadata.namespace`.
-fn name_of(doc: &Node) -> (String, Option<String>) {
-    let meta = doc.get("metadata");
-    let name = meta
-        .and_then(|m| m.get("name"))
-        .and_then(Node::scalar_text)
-        .unwrap_or_else(|| "(unnamed)".into());
-    let namespace = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(Node::scalar_text);
-    (name, namespace)
-}
-
 /// `Kind ns/name`.
 fn resource_name(kind: &str, name: &str, namespace: &Option<String>) -> String {
     match namespace {
@@ -58,14 +45,7 @@ fn resource_name(kind: &str, name: &str, namespace: &Option<String>) -> String {
 
 /// Extracts a `networking.k8s.io` NetworkPolicy.
 fn kubernetes(doc: &Node, file: &str, facts: &mut Facts) {
-    let meta = doc.get("metadata");
-    let name = meta
-        .and_then(|m| m.get("name"))
-        .and_then(Node::scalar_text)
-        .unwrap_or_else(|| "(unnamed)".into());
-    let namespace = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(Node::scalar_text);
+    let (name, namespace) = super::k8s::name_and_namespace(doc);
     let spec = doc.get("spec");
     let egress = spec.and_then(|s| s.get("egress"));
     // Egress is isolated when policyTypes says so, or, without policyTypes, when the
@@ -108,7 +88,7 @@ fn kubernetes(doc: &Node, file: &str, facts: &mut Facts) {
 
 /// A Calico `NetworkPolicy` or `GlobalNetworkPolicy`: ordered rules with actions.
 fn calico(doc: &Node, global: bool, file: &str, facts: &mut Facts) {
-    let (name, namespace) = name_of(doc);
+    let (name, namespace) = super::k8s::name_and_namespace(doc);
     let spec = doc.get("spec");
     let egress = spec.and_then(|s| s.get("egress"));
     let rules = egress.map(Node::items).unwrap_or_default();
@@ -224,7 +204,7 @@ fn calico_rule_matches(rule: &Node, ip: IpAddr) -> bool {
 /// A `CiliumNetworkPolicy` or `CiliumClusterwideNetworkPolicy`: allow rules, and deny
 /// rules that win over them.
 fn cilium(doc: &Node, clusterwide: bool, file: &str, facts: &mut Facts) {
-    let (name, namespace) = name_of(doc);
+    let (name, namespace) = super::k8s::name_and_namespace(doc);
     // `spec`, or several rules in `specs`.
     let specs: Vec<&Node> = match (doc.get("spec"), doc.get("specs")) {
         (Some(s), _) => vec![s],
@@ -406,25 +386,7 @@ fn selector(node: Option<&Node>) -> LabelSelector {
         .iter()
         .filter_map(|e| Some((e.key.clone(), e.value.scalar_text()?)))
         .collect();
-    let match_expressions = node
-        .get("matchExpressions")
-        .map(Node::items)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|x| {
-            Some(SelectorTerm {
-                key: x.get("key")?.scalar_text()?,
-                operator: x.get("operator")?.scalar_text()?,
-                values: x
-                    .get("values")
-                    .map(Node::items)
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(Node::scalar_text)
-                    .collect(),
-            })
-        })
-        .collect();
+    let match_expressions = super::k8s::match_expressions(node);
     LabelSelector {
         match_labels,
         match_expressions,
