@@ -95,6 +95,14 @@ struct ScanArgs {
     /// A Terraform variable file for root modules, as `terraform -var-file` (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     var_files: Vec<PathBuf>,
+    /// Of a Terraform plan's findings, report (and fail on) only those the plan
+    /// introduces; other inputs are unaffected.
+    #[arg(long)]
+    new_only: bool,
+    /// The folder of the configuration Terraform plans were made from, where their
+    /// findings are located (default: each plan's own folder).
+    #[arg(long, value_name = "DIR")]
+    tf_root: Option<PathBuf>,
     /// The configuration file [default: `.breakout.yaml` in the scan root or a parent
     /// folder, up to the repository root].
     #[arg(long, value_name = "FILE")]
@@ -326,6 +334,8 @@ fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode
                 .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
                 .collect(),
         },
+        tf_root: args.tf_root.clone(),
+        new_only: args.new_only,
         exclude: config.exclude.clone(),
         config_file: (!config.file.is_empty()).then(|| PathBuf::from(&config.file)),
         suppress: breakout::suppress::Settings {

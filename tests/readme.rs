@@ -25,10 +25,22 @@ fn readme_starts_with_the_two_commands() {
 
 #[test]
 fn readme_sample_output_is_what_the_command_prints() {
+    sample_output_matches("## What it prints");
+}
+
+#[test]
+fn readme_plan_review_output_is_what_the_command_prints() {
+    sample_output_matches("## Reviewing a Terraform plan");
+}
+
+/// The first `breakout scan …` command of the README's section under `heading`
+/// prints, at 100 columns, every chunk of the section's first code block (chunks are
+/// separated by `…` lines), in order.
+fn sample_output_matches(heading: &str) {
     let text = readme();
     let at = text
-        .find("## What it prints")
-        .expect("a `What it prints` section");
+        .find(heading)
+        .unwrap_or_else(|| panic!("a `{heading}` section"));
     let section = &text[at..];
     // The command is the first `breakout scan …` in backquotes.
     let start = section.find("`breakout scan ").unwrap() + 1;

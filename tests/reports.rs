@@ -129,6 +129,17 @@ fn html_lists_suppressed_findings_apart_with_their_reasons() {
 }
 
 #[test]
+fn html_says_what_a_plan_does_to_each_finding() {
+    let html = breakout(&["scan", "samples/tfplan/review", "--format", "html"]).stdout;
+    let row = |rule: &str| {
+        let at = html.find(&format!("data-rule=\"{rule}\"")).unwrap();
+        &html[at..at + html[at..].find("</tr>").unwrap()]
+    };
+    assert!(row("BRK502").contains("<span class=\"plan\">introduced (update)</span>"));
+    assert!(row("BRK401").contains("<span class=\"plan\">existing (no-op)</span>"));
+}
+
+#[test]
 fn html_source_snippets_are_bounded() {
     let dir = tempfile::tempdir().unwrap();
     // One line of 200,000 characters holding the finding (a plan written on one line).
@@ -180,7 +191,11 @@ fn csv_has_a_header_and_one_row_per_finding_in_report_order() {
         );
         assert_eq!(col("remediation"), f["remediation"]);
         assert_eq!(col("fingerprint"), f["fingerprint"]);
-        assert_eq!(col("plan_change"), "");
+        assert_eq!(
+            col("plan_change"),
+            f["plan"]["change"].as_str().unwrap_or(""),
+            "a plan's findings say what the plan does to them"
+        );
     }
 }
 

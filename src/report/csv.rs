@@ -73,10 +73,11 @@ fn row(f: &Finding) -> Vec<String> {
 }
 
 /// `introduced` or `existing` for a finding of a Terraform plan; empty otherwise.
-/// Findings carry no plan information yet (plan review adds it), so the column is
-/// empty for now.
-fn plan_change(_f: &Finding) -> String {
-    String::new()
+fn plan_change(f: &Finding) -> String {
+    f.plan
+        .as_ref()
+        .map(|p| p.change.as_str().to_string())
+        .unwrap_or_default()
 }
 
 /// A text field as a spreadsheet may safely open it: a value that starts with `=`,

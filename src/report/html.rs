@@ -142,6 +142,9 @@ struct Row {
     related: Vec<String>,
     steps: Vec<StepView>,
     suppression: Option<SuppressionView>,
+    /// What a Terraform plan does to the finding (`introduced (update)`); empty for
+    /// other inputs.
+    plan: String,
     /// Everything the text search looks in, lower-cased.
     search: String,
 }
@@ -403,7 +406,13 @@ fn row(id: usize, f: &Finding, policy: Option<&&Policy>, snippets: &mut Snippets
         Some((dir, name)) => (format!("{dir}/"), name),
         None => (String::new(), f.location.file.as_str()),
     };
+    let plan = f
+        .plan
+        .as_ref()
+        .map(|p| format!("{} ({})", p.change.as_str(), p.action))
+        .unwrap_or_default();
     let search = [
+        plan.as_str(),
         f.rule_id.as_str(),
         &f.slug,
         &f.title,
@@ -438,6 +447,7 @@ fn row(id: usize, f: &Finding, policy: Option<&&Policy>, snippets: &mut Snippets
         related,
         steps: steps(f),
         suppression,
+        plan,
         search: text(&search),
     }
 }

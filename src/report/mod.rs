@@ -5,11 +5,12 @@ pub mod github;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 pub mod policies;
 pub mod sarif;
 pub mod table;
 
-use crate::engine::Severity;
+use crate::engine::{Change, Severity};
 use crate::Report;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -35,6 +36,9 @@ pub enum Format {
     Html,
     /// One row per finding, RFC 4180, for spreadsheets (`docs/reports.md`).
     Csv,
+    /// A pull-request comment (GitHub-flavoured Markdown): for a Terraform plan, what
+    /// it introduces, then what it keeps.
+    Markdown,
 }
 
 impl Format {
@@ -49,6 +53,7 @@ impl Format {
             Format::Facts => "facts",
             Format::Html => "html",
             Format::Csv => "csv",
+            Format::Markdown => "markdown",
         }
     }
 }
@@ -107,6 +112,7 @@ pub fn render(report: &Report, format: Format, options: &Options) -> String {
             options.group_by,
         ),
         Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report),
         Format::Sarif => sarif::render(report, options.source_root.as_deref()),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report, options.source_root.as_deref()),
@@ -164,6 +170,62 @@ pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     .collect()
 }
 
+/// Active (not suppressed) findings of Terraform plans that the plans introduce, or
+/// keep.
+pub fn count_by_change(report: &Report, change: Change) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.is_active() && f.plan.as_ref().is_some_and(|p| p.change == change))
+        .count()
+}
+
+/// `this plan introduces 2 findings (1 critical), keeps 1` (`these 2 plans introduce
+/// …`), or `None` when no plan was scanned. Suppressed findings do not count; kept
+/// findings left out by `--new-only` do.
+pub fn plan_summary(report: &Report) -> Option<String> {
+    if report.plans.iter().all(|p| p.kind != "plan") {
+        return None;
+    }
+    let plans = report.plans.iter().filter(|p| p.kind == "plan").count();
+    let introduced: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.is_active()
+                && f.plan
+                    .as_ref()
+                    .is_some_and(|p| p.change == Change::Introduced)
+        })
+        .collect();
+    let critical = introduced
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let suppressed_kept = report
+        .findings
+        .iter()
+        .filter(|f| {
+            !f.is_active()
+                && f.plan
+                    .as_ref()
+                    .is_some_and(|p| p.change == Change::Existing)
+        })
+        .count();
+    let kept = report.plans.iter().map(|p| p.existing).sum::<usize>() - suppressed_kept;
+    let n = introduced.len();
+    let (subject, verb) = if plans == 1 {
+        ("this plan".to_string(), "introduces")
+    } else {
+        (format!("these {plans} plans"), "introduce")
+    };
+    Some(format!(
+        "{subject} {verb} {n} {} ({critical} critical), keeps {kept}",
+        if n == 1 { "finding" } else { "findings" },
+    ))
+}
+
+/// Findings per rule id.
 /// Active (not suppressed) findings per rule id.
 pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
     let mut out = BTreeMap::new();

@@ -248,6 +248,9 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         // Below 100 columns the severity shares the rule's cell and the resource stays
         // in the message, so that the finding keeps room enough to read.
         let narrow = width < NARROW;
+        // A plan's findings say whether the plan introduces them: in a column of their
+        // own, or at the head of the finding's text when the table is narrow.
+        let plan = group.findings.iter().any(|f| f.plan.is_some());
         let mut header = vec![if per_file { "Line:Col" } else { "Location" }];
         match (narrow, group_by) {
             (true, GroupBy::Rule) => header.push("Severity"),
@@ -260,6 +263,9 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
                     header.push("Rule");
                 }
                 header.push("Resource");
+                if plan {
+                    header.push("Plan");
+                }
             }
         }
         header.push("Finding");
@@ -299,6 +305,15 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
                             longest(&|f| f.resource.chars().count())
                                 .min((width * 3 / 10).clamp(16, 40)),
                         );
+                        if plan {
+                            others.push(longest(&|f| {
+                                plan_cell(f)
+                                    .lines()
+                                    .map(|l| l.chars().count())
+                                    .max()
+                                    .unwrap_or(0)
+                            }));
+                        }
                     }
                 }
                 let columns = others.len() + 1;
@@ -316,6 +331,9 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
             if let Some(s) = &f.suppression {
                 let reason = s.reason.as_deref().unwrap_or("no reason given");
                 let _ = write!(text, " [suppressed ({}): {reason}]", s.kind.as_str());
+            }
+            if narrow && f.plan.is_some() {
+                text = format!("{}: {text}", plan_status(f));
             }
             let location = location_of(f);
             let mut row = vec![Cell::new(cell_text(&location))];
@@ -339,6 +357,9 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
                         row.push(Cell::new(cell_text(&f.rule_id)));
                     }
                     row.push(Cell::new(cell_text(&f.resource)));
+                    if plan {
+                        row.push(Cell::new(plan_cell(f)));
+                    }
                 }
             }
             row.push(Cell::new(with_steps(
@@ -352,7 +373,8 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         // held to a share of the width.
         let mut limits = vec![(0, if per_file { 12 } else { path_budget })];
         if !narrow {
-            limits.push((t.column_count() - 2, (width * 3 / 10).clamp(16, 40)));
+            let resource = t.column_count() - if plan { 3 } else { 2 };
+            limits.push((resource, (width * 3 / 10).clamp(16, 40)));
         }
         for (i, most) in limits {
             if let Some(c) = t.column_mut(i) {
@@ -374,6 +396,9 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
                 0,
                 2,
             ));
+        }
+        if let Some(line) = super::plan_summary(report) {
+            out.push_str(&wrapped(&capitalized(&line), width, 0, 2));
         }
     } else {
         let mut t = table(style);
@@ -416,6 +441,9 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
                 0,
                 2,
             ));
+        }
+        if let Some(line) = super::plan_summary(report) {
+            out.push_str(&wrapped(&capitalized(&line), width, 0, 2));
         }
         out.push_str(&wrapped(
             &format!("By family: {}", by_family(report)),
@@ -498,6 +526,18 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         0,
         2,
     ));
+    for p in &report.plans {
+        for n in &p.not_located {
+            let line = format!(
+                "{}: {} located in the {}, not in .tf files: {}",
+                p.file,
+                counted(n.resources, "resource is", "resources are"),
+                p.kind,
+                n.reason,
+            );
+            out.push_str(&wrapped(&line, width, 0, 2));
+        }
+    }
     let lists: [(&str, Vec<String>); 3] = [
         (
             "Terraform modules not scanned",
@@ -526,6 +566,31 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         }
     }
     out
+}
+
+/// What a plan does to a finding: `introduced (update)`.
+fn plan_status(f: &Finding) -> String {
+    f.plan
+        .as_ref()
+        .map(|p| format!("{} ({})", p.change.as_str(), p.action))
+        .unwrap_or_default()
+}
+
+/// The plan column's cell: the change over the action, `introduced` / `(update)`.
+fn plan_cell(f: &Finding) -> String {
+    f.plan
+        .as_ref()
+        .map(|p| format!("{}\n({})", p.change.as_str(), p.action))
+        .unwrap_or_default()
+}
+
+/// The line with its first letter in upper case.
+fn capitalized(line: &str) -> String {
+    let mut chars = line.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// `1 finding`, `3 findings`.
