@@ -3483,3 +3483,49 @@ fn plan_references_link_a_node_group_to_its_role() {
         "{path}"
     );
 }
+
+/// A container definition built in a module and passed out through an output is
+/// located in the module's file, where its settings are written, with the task
+/// definition that uses it as a related location; merged into a map in the caller,
+/// its keys keep their own file too.
+#[test]
+fn values_from_another_module_are_located_where_they_are_written() {
+    let module = "variable \"name\" {\n  type = string\n}\n\nlocals {\n  definition = {\n    name                   = var.name\n    image                  = \"nginx:1.27\"\n    readonlyRootFilesystem = false\n    privileged             = true\n  }\n}\n\noutput \"json\" {\n  value = jsonencode([local.definition])\n}\n\noutput \"wrapper\" {\n  value = { inner = local.definition }\n}\n";
+    let caller = "module \"ctr\" {\n  source = \"../../modules/ctr\"\n  name   = \"app\"\n}\n\nresource \"aws_ecs_task_definition\" \"json\" {\n  family                = \"json\"\n  container_definitions = module.ctr.json\n}\n\nresource \"aws_ecs_task_definition\" \"merged\" {\n  family                = \"merged\"\n  container_definitions = jsonencode([merge(module.ctr.wrapper.inner, { cpu = 256 })])\n}\n";
+    let dir = write(&[
+        ("modules/ctr/main.tf", module),
+        ("examples/x/main.tf", caller),
+    ]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    let privileged = line_of(module, "privileged");
+    for resource in [
+        "aws_ecs_task_definition.json",
+        "aws_ecs_task_definition.merged",
+    ] {
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "BRK601" && f.resource == resource)
+            .unwrap_or_else(|| panic!("no BRK601 on {resource}: {:#?}", report.findings));
+        assert_eq!(
+            (rel(&f.location.file, dir.path()), f.location.line),
+            ("modules/ctr/main.tf".to_string(), privileged),
+            "{resource}"
+        );
+        let used = &f.related_locations[0];
+        assert_eq!(rel(&used.file, dir.path()), "examples/x/main.tf");
+        // The resource block, or the expression in it that uses the value.
+        let block = line_of(caller, &format!("\"{}\"", &resource[24..]));
+        assert!((block..block + 3).contains(&used.line), "{used:?}");
+        assert!(used.message.contains(resource), "{}", used.message);
+    }
+    // The module's name argument is written in the caller: a finding on the container
+    // as a whole stays on the container definition's own object.
+    let w = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "BRK401" && f.resource == "aws_ecs_task_definition.json")
+        .unwrap();
+    assert_eq!(w.location.line, line_of(module, "readonlyRootFilesystem"));
+}
