@@ -497,10 +497,16 @@ pub struct InstanceMetadata {
     pub http_tokens: Option<String>,
     /// `http_put_response_hop_limit`, when set.
     pub hop_limit: Option<i64>,
-    /// `yes`: the endpoint is on and `http_tokens` is not `required` (unset means
-    /// `optional`); `no`: tokens required or the endpoint disabled; `unknown`: a value
-    /// breakout cannot evaluate decides.
+    /// `yes`: the endpoint is on and `http_tokens` is written and not `required`; `no`:
+    /// tokens required or the endpoint disabled; `unknown`: a value breakout cannot
+    /// evaluate decides, or `http_tokens` is not set (the AMI and the account decide).
     pub imdsv1_allowed: Tri,
+    /// `http_tokens` is not set (no `metadata_options`, not in it, or null): EC2 then
+    /// requires tokens when the AMI is flagged IMDSv2-only (`ImdsSupport` `v2.0`, as on
+    /// Amazon Linux 2023) or the account's default says so, and allows IMDSv1 otherwise.
+    pub http_tokens_unset: bool,
+    /// Why `imdsv1_allowed` is `unknown`, in words for messages; `""` otherwise.
+    pub imdsv1_reason: String,
     /// `yes`: the endpoint is on and the hop limit is above 1, so a container behind the
     /// host's network stack reaches IMDS; unset means 1.
     pub hop_limit_above_one: Tri,

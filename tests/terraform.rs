@@ -2879,16 +2879,19 @@ resource "aws_instance" "i" {
     let dir = write(&[("main.tf", root), ("child/main.tf", child)]);
     let report = scan_dir(dir.path());
     assert_no_errors(&report);
-    // http_tokens unset: the provider default `optional` allows IMDSv1, at high
-    // confidence.
+    // http_tokens unset: not unknown, but EC2 decides from the AMI and the account, so
+    // BRK501 reports it at low confidence, saying why.
     assert_eq!(
         rules_with_confidence(&report),
         [(
             "BRK501".to_string(),
             "module.m.aws_instance.i".to_string(),
-            false
+            true
         )]
     );
+    assert!(report.findings[0]
+        .message
+        .contains("http_tokens is not set"));
 }
 
 const ECS_TYPED: &str = r#"variable "container_definitions" {
@@ -3528,4 +3531,73 @@ fn values_from_another_module_are_located_where_they_are_written() {
         .find(|f| f.rule_id == "BRK401" && f.resource == "aws_ecs_task_definition.json")
         .unwrap();
     assert_eq!(w.location.line, line_of(module, "readonlyRootFilesystem"));
+}
+
+/// A container definition whose name or image is known only after apply is kept,
+/// named `(unknown)`, and judged on what is known: in `jsonencode`, in a JSON heredoc
+/// with interpolations and in a `templatefile()`.
+#[test]
+fn container_definitions_with_unknown_names_are_judged() {
+    let main = "variable \"name\" {\n  type = string\n}\n\nvariable \"image\" {\n  type = string\n}\n\nresource \"aws_ecs_task_definition\" \"encoded\" {\n  family = \"encoded\"\n  container_definitions = jsonencode([\n    {\n      name                   = var.name\n      image                  = var.image\n      readonlyRootFilesystem = false\n      user                   = \"1000\"\n    },\n  ])\n}\n\nresource \"aws_ecs_task_definition\" \"heredoc\" {\n  family = \"heredoc\"\n  container_definitions = <<EOT\n[\n  {\n    \"name\": \"${var.name}\",\n    \"image\": \"app:${var.image}\",\n    \"cpu\": ${var.image},\n    \"readonlyRootFilesystem\": false\n  }\n]\nEOT\n}\n\nresource \"aws_ecs_task_definition\" \"template\" {\n  family = \"template\"\n  container_definitions = templatefile(\"${path.module}/defs.tpl\", { name = var.name })\n}\n";
+    let tpl =
+        "[{\"name\": \"${name}\", \"image\": \"x\", \"privileged\": true, \"user\": \"0\"}]\n";
+    let dir = write(&[("main.tf", main), ("defs.tpl", tpl)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_hits(
+        &report,
+        dir.path(),
+        &[
+            (
+                "BRK401",
+                "aws_ecs_task_definition.encoded",
+                "main.tf",
+                line_of(main, "readonlyRootFilesystem = false"),
+            ),
+            (
+                "BRK302",
+                "aws_ecs_task_definition.heredoc",
+                "main.tf",
+                line_of(main, "\"name\": \"${var.name}\"") - 1,
+            ),
+            (
+                "BRK401",
+                "aws_ecs_task_definition.heredoc",
+                "main.tf",
+                line_of(main, "\"readonlyRootFilesystem\""),
+            ),
+            (
+                "BRK301",
+                "aws_ecs_task_definition.template",
+                "main.tf",
+                line_of(main, "templatefile"),
+            ),
+            (
+                "BRK401",
+                "aws_ecs_task_definition.template",
+                "main.tf",
+                line_of(main, "templatefile"),
+            ),
+            (
+                "BRK601",
+                "aws_ecs_task_definition.template",
+                "main.tf",
+                line_of(main, "templatefile"),
+            ),
+        ],
+    );
+    let names: Vec<(&str, &str)> = report
+        .facts
+        .containers
+        .iter()
+        .map(|c| (c.resource.as_str(), c.name.as_str()))
+        .collect();
+    assert!(names.iter().all(|(_, n)| *n == "(unknown)"), "{names:?}");
+    assert_eq!(names.len(), 3);
+    let c = &report.facts.containers[0];
+    assert!(c.unknown.contains_key("name") && c.unknown.contains_key("image"));
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.message.contains("container (unknown)")));
 }

@@ -220,13 +220,20 @@ pub fn extract_containers(defs: &Node, volumes: &[Volume], w: &Workload, facts: 
 }
 
 fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
-    let name = def
-        .get("name")
-        .and_then(Node::scalar_text)
-        .unwrap_or_else(|| "(unnamed)".into());
+    // A name or image known only after apply (a variable without value) keeps the
+    // container: what is known about it is still judged.
+    let name_node = def.get("name");
+    let name = match name_node {
+        Some(n) if n.is_unknown() => "(unknown)".to_string(),
+        _ => name_node
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "(unnamed)".into()),
+    };
     let mut locs = Locs::new();
     let mut unknown = Unknown::new();
     for (key, field) in [
+        ("name", "name"),
+        ("image", "image"),
         ("privileged", "privileged"),
         ("readonlyRootFilesystem", "read_only_root_filesystem"),
         ("user", "run_as_user"),
