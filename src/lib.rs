@@ -15,6 +15,7 @@ pub mod facts;
 pub mod link;
 pub mod parse;
 pub mod paths;
+pub mod render;
 pub mod report;
 pub mod suppress;
 
@@ -175,6 +176,9 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
             || config_file.is_some() && c.path.canonicalize().ok() == config_file;
         !is_config && (named || !opts.exclude.as_ref().is_some_and(|e| e.excludes(&c.path)))
     });
+    // Kustomize: root kustomizations are rendered and judged as Kubernetes would get
+    // them; the files they consume are not judged again on their own.
+    let kustomized = render_kustomizations(&mut found.files, opts);
     let total = found.files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = |n: usize| {
@@ -267,7 +271,11 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         }
     }
     scanned += per_file.len() - modules - partial;
+    scanned += kustomized.files;
     report.stats.files_scanned = scanned;
+    per_file.extend(kustomized.facts);
+    report.errors.extend(kustomized.errors);
+    report.modules_not_scanned.extend(kustomized.not_scanned);
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
     link::link(&mut per_file);
@@ -327,6 +335,75 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.stats.images = report.facts.images.len();
     report.stats.instances = report.facts.instances.len();
     Ok(report)
+}
+
+/// What rendering the scan's kustomizations gave.
+#[derive(Default)]
+struct Kustomized {
+    /// The facts of each root kustomization's objects.
+    facts: Vec<Facts>,
+    /// Files that could not be read, patches that could not be applied.
+    errors: Vec<FileError>,
+    /// Remote resources, Helm charts and plugins, not rendered.
+    not_scanned: Vec<String>,
+    /// Files the kustomizations read (scanned through them).
+    files: usize,
+}
+
+/// Renders the root kustomizations among the files found and takes the files they
+/// consume (resources, patches, kustomization files) out of `files`.
+fn render_kustomizations(files: &mut Vec<Candidate>, opts: &ScanOptions) -> Kustomized {
+    use render::kustomize;
+    let found: Vec<kustomize::Found> = files
+        .iter()
+        .filter(|c| c.path.as_os_str() != "-" && kustomize::is_kustomization_file(&c.path))
+        .filter_map(|c| {
+            // Overlays name their bases by relative paths (`../../base`): a
+            // kustomization reads within its repository (the folder that holds `.git`),
+            // or within the scanned folder outside one.
+            let root = scan_root_of(c, opts)?;
+            let repo = root.ancestors().find(|d| d.join(".git").exists());
+            Some(kustomize::Found {
+                file: c.path.clone(),
+                scan_root: repo.map_or(root.clone(), std::path::Path::to_path_buf),
+            })
+        })
+        .collect();
+    if found.is_empty() {
+        return Kustomized::default();
+    }
+    let out = kustomize::render_all(&found);
+    let before = files.len();
+    files.retain(|c| {
+        !c.path
+            .canonicalize()
+            .is_ok_and(|p| out.consumed.contains(&p))
+    });
+    let facts = out
+        .roots
+        .par_iter()
+        .map(|root| {
+            let mut facts = Facts::default();
+            for obj in &root.objects {
+                let file = obj.pos.file_or(&root.kustomization);
+                extract::document(obj, &file, &mut facts);
+            }
+            let by = facts::Evidence {
+                what: format!("rendered by the kustomization in {}", root.folder),
+                file: root.kustomization.clone(),
+                loc: parse::Pos::new(1, 1),
+            };
+            facts.mark_rendered(&by, None);
+            facts.origin = Some(root.dir.clone());
+            facts
+        })
+        .collect();
+    Kustomized {
+        facts,
+        errors: out.errors,
+        not_scanned: out.not_scanned,
+        files: before - files.len(),
+    }
 }
 
 fn display_name(c: &Candidate) -> String {

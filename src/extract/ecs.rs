@@ -162,6 +162,7 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
                 .collect()
         })
         .unwrap_or_default(),
+        rendered_by: Vec::new(),
         file: file.to_string(),
         loc: task.pos,
         locs,
@@ -329,6 +330,7 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         host_network: w.host_network,
         host_pid: w.host_pid,
         host_ipc: w.host_ipc,
+        rendered_by: Vec::new(),
         file: w.file.clone(),
         loc: def.pos,
         locs,
