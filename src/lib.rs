@@ -616,8 +616,24 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     let mut facts = Facts::default();
     let mut recognised = false;
     let root = scan_root_of(c, opts);
-    for doc in &docs {
+    // `helm template` output names each document's template (`# Source:`): findings
+    // name it too.
+    let templates = if format == Format::Yaml && render::helm::is_rendered(text) {
+        render::helm::sources(text, &docs)
+    } else {
+        Vec::new()
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        let before = facts.counts();
         recognised |= extract::document_within(doc, &file, root.as_deref(), &mut facts);
+        if let Some(Some(template)) = templates.get(i) {
+            let by = facts::Evidence {
+                what: format!("rendered from Helm template {template}"),
+                file: template.clone(),
+                loc: parse::Pos::new(1, 1),
+            };
+            facts.mark_rendered_from(&before, &by, Some(template));
+        }
     }
     match duplicates.first() {
         None if recognised => Outcome::Facts(facts, notes(format)),

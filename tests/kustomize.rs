@@ -147,6 +147,20 @@ fn the_fixtures_render_as_kubectl_does() {
     }
 }
 
+/// A public repository's overlays (Kustomize's own LDAP example, Apache-2.0, see
+/// `tests/fixtures/kustomize-ldap/NOTICE.md`): generators from files and env files,
+/// strategic merge patches, name prefixes.
+#[test]
+fn a_public_repositorys_overlays_render_as_kubectl_does() {
+    for dir in ["base", "overlays/staging", "overlays/production"] {
+        agrees_with_kubectl(
+            &Path::new(ROOT)
+                .join("tests/fixtures/kustomize-ldap")
+                .join(dir),
+        );
+    }
+}
+
 /// A finding as tests compare it: rule, resource, file (relative to the fixtures) and
 /// line.
 fn hits(report: &Report) -> Vec<(String, String, String, u32)> {
@@ -372,4 +386,100 @@ fn broken_kustomizations_are_located_errors() {
     );
     // The pod is still judged.
     assert!(report.findings.iter().any(|f| f.resource == "Pod p"));
+}
+
+/// Kustomizations named in `BREAKOUT_ORACLE_DIRS` (folders separated by `:`) are
+/// compared with kubectl too: for trying checkouts of real repositories that are not
+/// committed here. Without the variable, nothing is compared.
+#[test]
+fn kustomizations_named_in_the_environment_render_as_kubectl_does() {
+    let Ok(dirs) = std::env::var("BREAKOUT_ORACLE_DIRS") else {
+        return;
+    };
+    for dir in dirs.split(':').filter(|d| !d.is_empty()) {
+        agrees_with_kubectl(Path::new(dir));
+    }
+}
+
+const HELM_OUTPUT: &str = "---\n# Source: web/templates/serviceaccount.yaml\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: web\n---\n# Source: web/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  template:\n    spec:\n      securityContext: {runAsNonRoot: true, runAsUser: 1000}\n      containers:\n        - name: web\n          image: nginx\n          securityContext:\n            readOnlyRootFilesystem: true\n            allowPrivilegeEscalation: false\n            privileged: true\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: plain}\nspec:\n  hostNetwork: true\n  containers: [{name: c, image: x, securityContext: {runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}}]\n";
+
+/// `helm template` output: each finding names the template its document comes from
+/// (`# Source:`), in the resource and as a related location; a document without the
+/// comment is named as usual. Read from a file or from standard input alike.
+#[test]
+fn helm_output_is_traced_to_its_templates() {
+    let opts = ScanOptions {
+        policies: breakout::engine::builtin(),
+        ..Default::default()
+    };
+    for name in ["<stdin>", "rendered.yaml"] {
+        let report = breakout::scan_contents(name, HELM_OUTPUT.as_bytes(), &opts).unwrap();
+        let got: Vec<(&str, &str, u32)> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id != "BRK503")
+            .map(|f| (f.rule_id.as_str(), f.resource.as_str(), f.location.line))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "BRK601",
+                    "Deployment shop/web (web/templates/deployment.yaml)",
+                    24
+                ),
+                ("BRK504", "Pod plain", 30),
+            ],
+            "{name}"
+        );
+        let f = &report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "BRK601")
+            .unwrap();
+        assert_eq!(f.location.file, name);
+        assert_eq!(f.related_locations.len(), 1, "{:#?}", f.related_locations);
+        let r = &f.related_locations[0];
+        assert_eq!(
+            (r.file.as_str(), r.message.as_str()),
+            (
+                "web/templates/deployment.yaml",
+                "rendered from Helm template web/templates/deployment.yaml"
+            )
+        );
+        assert!(f.message.contains("(web/templates/deployment.yaml)"));
+        let sa = &report.facts.service_accounts[0];
+        assert_eq!(
+            sa.resource,
+            "ServiceAccount web (web/templates/serviceaccount.yaml)"
+        );
+    }
+}
+
+/// Chart folders stay passed over, with the `helm template … | breakout scan -` recipe.
+#[test]
+fn chart_folders_are_passed_over_with_the_recipe() {
+    let dir = write(&[
+        (
+            "charts/web/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+        ),
+        (
+            "charts/web/templates/deployment.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n",
+        ),
+    ]);
+    let report = run(&[dir.path().to_path_buf()]);
+    let skipped = report
+        .skipped
+        .iter()
+        .find(|s| s.file.ends_with("deployment.yaml"))
+        .unwrap();
+    assert!(skipped.file.ends_with("deployment.yaml"), "{skipped:?}");
+    assert!(
+        skipped.reason.contains("| breakout scan -`")
+            && skipped.reason.contains("helm template RELEASE"),
+        "{}",
+        skipped.reason
+    );
 }
