@@ -962,6 +962,20 @@ impl Builder {
             r.renamed();
         }
         transform::fix_references(acc);
+        // Kustomize drops `metadata.annotations` when it is empty or null (it keeps its
+        // own bookkeeping there while building).
+        for r in acc.iter_mut() {
+            if let Some(meta) = tree::get_mut(&mut r.obj, "metadata") {
+                let empty = meta.get("annotations").is_some_and(|a| match &a.value {
+                    Value::Null => true,
+                    Value::Map(m) => m.is_empty(),
+                    _ => false,
+                });
+                if empty {
+                    tree::remove(meta, "annotations");
+                }
+            }
+        }
         for r in acc.iter_mut().filter(|r| r.kind() == "Secret") {
             generate::blank_secret(&mut r.obj);
         }
