@@ -7,6 +7,7 @@
 use breakout::render::{kustomize, tree};
 use breakout::{scan, Report, ScanOptions};
 use serde_json::Value;
+use std::fs;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -386,6 +387,98 @@ fn broken_kustomizations_are_located_errors() {
     );
     // The pod is still judged.
     assert!(report.findings.iter().any(|f| f.resource == "Pod p"));
+}
+
+/// A `patches` entry written as a bare file name (seen in argocd-example-apps):
+/// Kustomize refuses the kustomization, so it is a located error; the file is still
+/// the patch its author meant, never judged as a workload of its own.
+#[test]
+fn a_patch_named_without_path_is_an_error_and_still_a_patch() {
+    let dir = write(&[
+        ("k/kustomization.yaml", "resources:\n  - deploy.yaml\npatches:\n  - patch.yaml\n"),
+        ("k/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [{name: web, image: web:1}]\n"),
+        ("k/patch.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      hostPID: true\n"),
+    ]);
+    let report = run(&[dir.path().to_path_buf()]);
+    assert_eq!(report.errors.len(), 1, "{:#?}", report.errors);
+    let e = &report.errors[0];
+    assert!(
+        e.file.ends_with("kustomization.yaml") && e.line == Some(4),
+        "{e:?}"
+    );
+    assert!(e.message.contains("write `- path: patch.yaml`"), "{e:?}");
+    // The patch applied: hostPID, from patch.yaml's line, on the rendered Deployment;
+    // nothing else points into the patch.
+    let host_pid = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "BRK603")
+        .expect("hostPID is judged on the rendered Deployment");
+    assert!(
+        host_pid.location.file.ends_with("k/patch.yaml") && host_pid.location.line == 7,
+        "{host_pid:?}"
+    );
+    assert_eq!(host_pid.resource, "Deployment web");
+    for f in report.findings.iter().filter(|f| f.rule_id != "BRK603") {
+        assert!(f.location.file.ends_with("k/deploy.yaml"), "{f:?}");
+    }
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.rule_id == "BRK302")
+            .count(),
+        1,
+        "one Deployment, judged once"
+    );
+}
+
+/// Built-in transformers configured in files (`transformers:`, `apiVersion: builtin`,
+/// as podinfo's overlays do) are applied; a plugin of any other kind is not run and
+/// is listed as not scanned.
+#[test]
+fn builtin_transformers_are_applied_and_plugins_listed() {
+    let dir = write(&[
+        ("k/kustomization.yaml", "resources:\n  - deploy.yaml\ntransformers:\n  - labels.yaml\n  - ns.yaml\n  - patch.yaml\n"),
+        ("k/deploy.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: web:1}]\n"),
+        ("k/labels.yaml", "apiVersion: builtin\nkind: LabelTransformer\nmetadata: {name: labels}\nlabels: {env: dev}\nfieldSpecs:\n  - path: metadata/labels\n    create: true\n  - path: spec/template/metadata/labels\n    create: true\n    kind: Deployment\n"),
+        ("k/ns.yaml", "apiVersion: builtin\nkind: NamespaceTransformer\nmetadata: {name: ns, namespace: dev}\n"),
+        ("k/patch.yaml", "apiVersion: builtin\nkind: PatchTransformer\nmetadata: {name: p}\npatch: |-\n  - op: add\n    path: /spec/template/spec/hostPID\n    value: true\ntarget: {kind: Deployment}\n"),
+    ]);
+    let k = dir.path().join("k");
+    agrees_with_kubectl(&k);
+    let objects = rendered(&k);
+    assert_eq!(objects[0]["metadata"]["namespace"], "dev");
+    assert_eq!(
+        objects[0]["spec"]["template"]["metadata"]["labels"]["env"],
+        "dev"
+    );
+    assert_eq!(objects[0]["spec"]["template"]["spec"]["hostPID"], true);
+    let report = run(&[dir.path().to_path_buf()]);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "BRK603" && f.resource == "Deployment dev/web"),
+        "{:#?}",
+        report.findings
+    );
+
+    // Any other transformer is a plugin: not run, said so.
+    fs::write(
+        k.join("ns.yaml"),
+        "apiVersion: example.com/v1\nkind: SopsSecretGenerator\nmetadata: {name: secrets}\n",
+    )
+    .unwrap();
+    let report = run(&[dir.path().to_path_buf()]);
+    assert!(
+        report
+            .modules_not_scanned
+            .iter()
+            .any(|m| m.contains("transformer SopsSecretGenerator secrets: plugins are not run")),
+        "{:#?}",
+        report.modules_not_scanned
+    );
 }
 
 /// Kustomizations named in `BREAKOUT_ORACLE_DIRS` (folders separated by `:`) are

@@ -470,7 +470,7 @@ impl Builder {
                 );
             }
         }
-        for key in ["transformers", "generators", "validators"] {
+        for key in ["generators", "validators"] {
             if !doc.get(key).map(Node::items).unwrap_or_default().is_empty() {
                 self.skip(
                     k,
@@ -565,6 +565,7 @@ impl Builder {
                 transform::images(r, &rule);
             }
         }
+        self.transformers(k, own);
     }
 
     /// A local path a kustomization names, inside the scanned folder: (real, shown).
@@ -741,24 +742,109 @@ impl Builder {
         self.consumed.extend(reader.read.into_inner());
     }
 
+    /// The `transformers` field, after the built-in fields (as Kustomize runs them):
+    /// configurations of Kustomize's built-in transformers (`apiVersion: builtin`) are
+    /// applied; any other plugin is not run and listed as not scanned.
+    fn transformers(&mut self, k: &Kust, own: &mut Vec<Res>) {
+        for item in k
+            .doc
+            .get("transformers")
+            .map(Node::items)
+            .unwrap_or_default()
+        {
+            let docs = match item.as_str() {
+                Some(rel) if is_remote(rel) => {
+                    self.skip(k, format!("transformer {rel}"), "remote; not fetched");
+                    continue;
+                }
+                Some(rel) => match self.local(k, rel, item.pos, "transformer") {
+                    Some((real, shown)) if real.is_file() => self
+                        .load(&real, &shown, Some((item.pos, &k.shown)))
+                        .map(|(_, d)| d)
+                        .unwrap_or_default(),
+                    Some(_) => {
+                        self.skip(
+                            k,
+                            format!("transformer {rel}"),
+                            "a folder of transformer plugins; not run",
+                        );
+                        continue;
+                    }
+                    None => continue,
+                },
+                // Written inline in the kustomization.
+                None => vec![item.clone()],
+            };
+            for d in docs.iter().filter(|d| d.is_map()) {
+                self.builtin_transformer(k, d, own);
+            }
+        }
+    }
+
+    /// Applies one built-in transformer's configuration; other kinds are listed as not
+    /// scanned.
+    fn builtin_transformer(&mut self, k: &Kust, d: &Node, own: &mut Vec<Res>) {
+        let kind = tree::text(d.get("kind")).unwrap_or_default();
+        let builtin = tree::text(d.get("apiVersion")).as_deref() == Some("builtin");
+        match (builtin, kind.as_str()) {
+            (true, "LabelTransformer" | "AnnotationsTransformer") => {
+                let key = if kind == "LabelTransformer" {
+                    "labels"
+                } else {
+                    "annotations"
+                };
+                let Some(values) = d.get(key) else { return };
+                let specs = field_specs(d.get("fieldSpecs"));
+                let pairs = pairs(values);
+                for r in own.iter_mut() {
+                    transform::add_pairs(r, &specs, &pairs, values.pos);
+                }
+            }
+            (true, "NamespaceTransformer") => {
+                if let Some(ns) = d
+                    .get("metadata")
+                    .and_then(|m| m.get("namespace"))
+                    .filter(|n| n.as_str().is_some_and(|s| !s.is_empty()))
+                {
+                    for r in own.iter_mut() {
+                        transform::namespace(r, ns, ns.pos);
+                    }
+                }
+            }
+            (true, "PrefixSuffixTransformer") => {
+                let affix = |key: &str| {
+                    d.get(key)
+                        .and_then(|n| Some((n.as_str()?.to_string(), n.pos)))
+                        .filter(|(s, _)| !s.is_empty())
+                };
+                let (prefix, suffix) = (affix("prefix"), affix("suffix"));
+                for r in own.iter_mut() {
+                    transform::rename(r, prefix.as_ref(), suffix.as_ref());
+                }
+            }
+            (true, "PatchTransformer" | "PatchStrategicMergeTransformer") => {
+                self.patch_item(k, d, own)
+            }
+            (true, "PatchJson6902Transformer") => self.json_patch_item(k, d, own),
+            _ => {
+                let name = tree::text(d.get("metadata").and_then(|m| m.get("name")))
+                    .unwrap_or_else(|| "(unnamed)".into());
+                self.skip(
+                    k,
+                    format!("transformer {kind} {name}"),
+                    "plugins are not run; what they change is not seen",
+                );
+            }
+        }
+    }
+
     fn labels(&mut self, k: &Kust, own: &mut [Res]) {
         let cfg = transform::config();
         let mut sets: Vec<LabelSet> = Vec::new();
         for item in k.doc.get("labels").map(Node::items).unwrap_or_default() {
             let Some(p) = item.get("pairs") else { continue };
             let flag = |key: &str| item.get(key).and_then(Node::as_bool) == Some(true);
-            let mut specs: Vec<transform::FieldSpec> = Vec::new();
-            for fs in item.get("fields").map(Node::items).unwrap_or_default() {
-                if let Some(path) = tree::text(fs.get("path")) {
-                    specs.push(transform::FieldSpec {
-                        path,
-                        create: fs.get("create").and_then(Node::as_bool).unwrap_or(false),
-                        group: tree::text(fs.get("group")),
-                        version: tree::text(fs.get("version")),
-                        kind: tree::text(fs.get("kind")),
-                    });
-                }
-            }
+            let mut specs = field_specs(item.get("fields"));
             if flag("includeSelectors") {
                 specs.extend(cfg.common_labels.iter().cloned());
             } else {
@@ -787,13 +873,7 @@ impl Builder {
 
     /// Parses patch text: a file (`path`) or inline text (`patch`), positions in the file
     /// they are written in.
-    fn patch_docs(
-        &mut self,
-        k: &Kust,
-        item: &Node,
-        inline: Option<&Node>,
-        path: Option<&Node>,
-    ) -> Vec<Node> {
+    fn patch_docs(&mut self, k: &Kust, inline: Option<&Node>, path: Option<&Node>) -> Vec<Node> {
         if let Some(p) = path {
             let Some(rel) = p.as_str() else {
                 return Vec::new();
@@ -828,7 +908,6 @@ impl Builder {
                     &k.shown,
                     format!("inline patch: {}", e.message),
                 );
-                let _ = item;
                 Vec::new()
             }
         }
@@ -837,10 +916,8 @@ impl Builder {
     fn strategic_patch_item(&mut self, k: &Kust, item: &Node, own: &mut Vec<Res>) {
         // A path to a file, or (older kustomizations) the patch itself as a string.
         let docs = match item.as_str() {
-            Some(s) if s.contains('\n') || s.contains(": ") => {
-                self.patch_docs(k, item, Some(item), None)
-            }
-            Some(_) => self.patch_docs(k, item, None, Some(item)),
+            Some(s) if s.contains('\n') || s.contains(": ") => self.patch_docs(k, Some(item), None),
+            Some(_) => self.patch_docs(k, None, Some(item)),
             None => vec![item.clone()],
         };
         for d in docs {
@@ -851,7 +928,22 @@ impl Builder {
     }
 
     fn patch_item(&mut self, k: &Kust, item: &Node, own: &mut Vec<Res>) {
-        let docs = self.patch_docs(k, item, item.get("patch"), item.get("path"));
+        // A bare file name: Kustomize refuses the kustomization (`patches` entries are
+        // mappings). Said as an error; the file is still read as the patch its author
+        // meant, so that it is not judged as a workload of its own.
+        let docs = if let Some(rel) = item.as_str() {
+            self.error(
+                item.pos,
+                &k.shown,
+                format!(
+                    "patches entry {rel} is a bare file name; Kustomize refuses it \
+                     (write `- path: {rel}`); read here as that"
+                ),
+            );
+            self.patch_docs(k, None, Some(item))
+        } else {
+            self.patch_docs(k, item.get("patch"), item.get("path"))
+        };
         let target = item.get("target");
         for d in docs {
             match &d.value {
@@ -873,7 +965,7 @@ impl Builder {
             self.error(item.pos, &k.shown, "patchesJson6902 needs a target");
             return;
         };
-        for d in self.patch_docs(k, item, item.get("patch"), item.get("path")) {
+        for d in self.patch_docs(k, item.get("patch"), item.get("path")) {
             self.apply_json(k, &d, t, own);
         }
     }
@@ -987,6 +1079,24 @@ type LabelSet = (Vec<(String, Node, Pos)>, Vec<transform::FieldSpec>, Pos);
 
 /// The key/value pairs of a labels or annotations map, with the kustomization's
 /// positions.
+/// Kustomize field specs (`path`, `create`, `group`, `version`, `kind`), as written in
+/// `labels[].fields` and in a built-in transformer's `fieldSpecs`.
+fn field_specs(list: Option<&Node>) -> Vec<transform::FieldSpec> {
+    list.map(Node::items)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|fs| {
+            Some(transform::FieldSpec {
+                path: tree::text(fs.get("path"))?,
+                create: fs.get("create").and_then(Node::as_bool).unwrap_or(false),
+                group: tree::text(fs.get("group")),
+                version: tree::text(fs.get("version")),
+                kind: tree::text(fs.get("kind")),
+            })
+        })
+        .collect()
+}
+
 fn pairs(map: &Node) -> Vec<(String, Node, Pos)> {
     map.entries()
         .iter()
