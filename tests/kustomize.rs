@@ -9,19 +9,10 @@ use breakout::{scan, Report, ScanOptions};
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
-use tempfile::TempDir;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
 
-fn write(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
-}
+use common::{write_tree as write, ROOT};
 
 fn run(paths: &[PathBuf]) -> Report {
     scan(&ScanOptions {

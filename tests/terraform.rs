@@ -15,27 +15,13 @@ use breakout::TerraformInputs as Inputs;
 use breakout::{scan, Report, ScanOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+
+use common::{write_tree as write, ROOT};
 
 // ---------------------------------------------------------------------------------
 // Helpers
-
-/// Writes `(relative path, text)` files into a new temporary folder.
-fn write(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_into(dir.path(), files);
-    dir
-}
-
-fn write_into(dir: &Path, files: &[(&str, &str)]) {
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-}
 
 /// Scans `paths` with the built-in policies and Terraform `inputs`.
 fn run(paths: &[PathBuf], inputs: Inputs) -> Report {
