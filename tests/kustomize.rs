@@ -380,6 +380,26 @@ fn broken_kustomizations_are_located_errors() {
     assert!(report.findings.iter().any(|f| f.resource == "Pod p"));
 }
 
+/// Kustomizations that include each other with no root above them are not lost
+/// without a word: the cycle is a located error.
+#[test]
+fn a_cycle_of_kustomizations_is_an_error() {
+    let dir = write(&[
+        ("a/kustomization.yaml", "resources:\n  - ../b\n  - pod.yaml\n"),
+        ("a/pod.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, image: x}]\n"),
+        ("b/kustomization.yaml", "resources:\n  - ../a\n"),
+    ]);
+    let report = run(&[dir.path().to_path_buf()]);
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.message.contains("(a cycle)") && e.line == Some(2)),
+        "{:#?}",
+        report.errors
+    );
+}
+
 /// A `patches` entry written as a bare file name (seen in argocd-example-apps):
 /// Kustomize refuses the kustomization, so it is a located error; the file is still
 /// the patch its author meant, never judged as a workload of its own.

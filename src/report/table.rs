@@ -539,10 +539,7 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         }
     }
     let lists: [(&str, Vec<String>); 3] = [
-        (
-            "Terraform modules not scanned",
-            report.modules_not_scanned.clone(),
-        ),
+        ("Not scanned", report.modules_not_scanned.clone()),
         (
             "Stale suppressions",
             report

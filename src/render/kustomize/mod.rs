@@ -106,10 +106,33 @@ pub fn render_all(found: &[Found]) -> Outcome {
         .iter()
         .flat_map(|(d, (_, inc))| inc.iter().filter(move |i| *i != d))
         .collect();
-    for (dir, (f, _)) in &includes {
-        if included.contains(dir) {
-            continue;
+    let mut roots: Vec<&PathBuf> = includes.keys().filter(|d| !included.contains(d)).collect();
+    // Kustomizations that include each other with no root above them (a cycle) would
+    // otherwise be judged by nobody: the first of each is rendered as a root, which
+    // reports the cycle.
+    let mut reached: BTreeSet<&PathBuf> = BTreeSet::new();
+    type Includes = BTreeMap<PathBuf, (Found, BTreeSet<PathBuf>)>;
+    fn reach<'a>(includes: &'a Includes, from: &PathBuf, reached: &mut BTreeSet<&'a PathBuf>) {
+        let mut todo = vec![from];
+        while let Some(d) = todo.pop() {
+            if let Some((key, (_, inc))) = includes.get_key_value(d) {
+                if reached.insert(key) {
+                    todo.extend(inc.iter());
+                }
+            }
         }
+    }
+    for r in &roots {
+        reach(&includes, r, &mut reached);
+    }
+    for d in includes.keys() {
+        if !reached.contains(d) {
+            roots.push(d);
+            reach(&includes, d, &mut reached);
+        }
+    }
+    for dir in roots {
+        let (f, _) = &includes[dir];
         let mut b = Builder::new(&f.scan_root);
         let shown_file = crate::discover::display_path(&f.file);
         let folder = shown_folder(&shown_file);
