@@ -436,6 +436,44 @@ fn a_module_called_a_million_times_says_so_once() {
     one_located_error(&report, "./tf/a/main.tf", "more instances beyond the limit");
 }
 
+/// A lattice of kustomizations, each level including both of the next: 2^17 builds
+/// unbounded (minutes, then memory). The builds are capped per root, with one located
+/// error, and the good manifest keeps its finding.
+#[test]
+fn a_lattice_of_kustomizations_is_bounded() {
+    let dir = case();
+    let depth = 16;
+    write(
+        dir.path(),
+        "k/top/kustomization.yaml",
+        "resources:\n  - ../L1a\n  - ../L1b\n",
+    );
+    for level in 1..=depth {
+        for side in ["a", "b"] {
+            let text = if level < depth {
+                format!(
+                    "resources:\n  - ../L{next}a\n  - ../L{next}b\nnamePrefix: {side}{level}-\n",
+                    next = level + 1
+                )
+            } else {
+                format!("namePrefix: {side}-\n")
+            };
+            write(
+                dir.path(),
+                &format!("k/L{level}{side}/kustomization.yaml"),
+                text,
+            );
+        }
+    }
+    let (_, report) = scan_json(dir.path());
+    let errors = errors_under(&report, "./k/");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("more than 10000 kustomizations built"),
+        "{errors:#?}"
+    );
+}
+
 #[test]
 fn a_one_megabyte_word_in_the_table() {
     let dir = case();

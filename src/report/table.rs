@@ -468,15 +468,11 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
     }
     if !active.is_empty() {
         let _ = writeln!(out, "\n{}", bold("How to fix", style));
-        let mut seen: Vec<&str> = Vec::new();
+        let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
         let mut rules: Vec<&Finding> = active
             .iter()
             .copied()
-            .filter(|f| {
-                let new = !seen.contains(&f.rule_id.as_str());
-                seen.push(&f.rule_id);
-                new
-            })
+            .filter(|f| seen.insert(f.rule_id.as_str()))
             .map(|r| {
                 report
                     .findings

@@ -33,6 +33,11 @@ const MAX_DEPTH: usize = 64;
 /// Objects one root kustomization may render; past it the rest is refused with an error.
 const MAX_OBJECTS: usize = 100_000;
 
+/// Kustomizations one root may build, counting each inclusion: bases included by
+/// several overlays are built once per inclusion, so a crafted lattice (each level
+/// including the next two) would otherwise take 2^depth builds.
+const MAX_BUILDS: usize = 10_000;
+
 /// Whether a file is a kustomization file, by name.
 pub fn is_kustomization_file(path: &Path) -> bool {
     path.file_name()
@@ -316,7 +321,10 @@ struct Builder {
     /// Something was not rendered (remote, outside): a patch without a target may be
     /// meant for it, so it is not an error.
     partial: bool,
+    /// Objects rendered so far ([`MAX_OBJECTS`]).
     objects: usize,
+    /// Kustomizations built so far ([`MAX_BUILDS`]).
+    builds: usize,
 }
 
 /// A kustomization file, read.
@@ -343,6 +351,7 @@ impl Builder {
             stack: Vec::new(),
             partial: false,
             objects: 0,
+            builds: 0,
         }
     }
 
@@ -412,6 +421,21 @@ impl Builder {
             }
             return;
         }
+        if self.builds >= MAX_BUILDS {
+            if self.builds == MAX_BUILDS {
+                let message = format!(
+                    "more than {MAX_BUILDS} kustomizations built for one root (bases \
+                     included over and over); the rest is not rendered"
+                );
+                match &at {
+                    Some((p, f)) => self.error(*p, f, message),
+                    None => self.errors.push(FileError::new(folder, None, message)),
+                }
+                self.builds += 1;
+            }
+            return;
+        }
+        self.builds += 1;
         let Some(file) = kustomization_in(dir) else {
             let message = format!("{folder}: no kustomization.yaml in this folder");
             match &at {

@@ -9,6 +9,7 @@ use super::super::tree;
 use super::Res;
 use crate::parse::{Node, Pos, Value};
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// Where a transformer writes: a slash-separated path (lists are walked through; `\/`
@@ -428,42 +429,52 @@ pub fn fix_references(all: &mut [Res]) {
     if renamed.is_empty() {
         return;
     }
+    // For each name reference, the renamed objects of its kind by every name they have
+    // had, in the objects' order: looked up per referring field, so the fix-up stays
+    // linear in the number of objects.
+    let by_reference: Vec<HashMap<&str, Vec<&Renamed>>> = cfg
+        .name_reference
+        .iter()
+        .map(|nr| {
+            let mut index: HashMap<&str, Vec<&Renamed>> = HashMap::new();
+            for c in renamed.iter().filter(|(k, gv, ..)| {
+                let (g, v) = gv.split_once('/').unwrap_or_default();
+                *k == nr.kind
+                    && nr
+                        .group
+                        .as_deref()
+                        .is_none_or(|want| want == g || want.starts_with(&format!("{g}/")))
+                    && nr.version.as_deref().is_none_or(|want| want == v)
+            }) {
+                for old in &c.2 {
+                    let list = index.entry(old.as_str()).or_default();
+                    if !list.last().is_some_and(|l| std::ptr::eq(*l, c)) {
+                        list.push(c);
+                    }
+                }
+            }
+            index
+        })
+        .collect();
     for r in all.iter_mut() {
         let referrer_ns = r.namespace();
         let referrer_old_ns = r.ids.first().and_then(|(ns, _)| ns.clone());
         let cluster = CLUSTER_SCOPED.contains(&r.kind());
-        for nr in &cfg.name_reference {
-            let candidates: Vec<&Renamed> = renamed
-                .iter()
-                .filter(|(k, gv, ..)| {
-                    let (g, v) = gv.split_once('/').unwrap_or_default();
-                    *k == nr.kind
-                        && nr
-                            .group
-                            .as_deref()
-                            .is_none_or(|want| want == g || want.starts_with(&format!("{g}/")))
-                        && nr.version.as_deref().is_none_or(|want| want == v)
-                })
-                .collect();
-            if candidates.is_empty() {
+        for (nr, index) in cfg.name_reference.iter().zip(&by_reference) {
+            if index.is_empty() {
                 continue;
             }
             let referral_cluster = CLUSTER_SCOPED.contains(&nr.kind.as_str());
             let pick = |old: &str, ns: Option<&str>| -> Option<(String, Option<String>)> {
-                let fits: Vec<_> = candidates
-                    .iter()
-                    .filter(|(_, _, olds, ..)| olds.iter().any(|o| o == old))
-                    .filter(|(.., nss)| {
-                        referral_cluster
-                            || (cluster && ns.is_none())
-                            || nss.iter().any(|n| n.as_deref() == ns)
-                            || nss.iter().any(|n| n.as_deref() == referrer_ns.as_deref())
-                            || nss
-                                .iter()
-                                .any(|n| n.as_deref() == referrer_old_ns.as_deref())
-                    })
-                    .collect();
-                let (_, _, _, current, nss) = fits.first()?;
+                let (_, _, _, current, nss) = index.get(old)?.iter().find(|(.., nss)| {
+                    referral_cluster
+                        || (cluster && ns.is_none())
+                        || nss.iter().any(|n| n.as_deref() == ns)
+                        || nss.iter().any(|n| n.as_deref() == referrer_ns.as_deref())
+                        || nss
+                            .iter()
+                            .any(|n| n.as_deref() == referrer_old_ns.as_deref())
+                })?;
                 Some((current.clone(), nss.last().cloned().flatten()))
             };
             for fs in &nr.field_specs {
