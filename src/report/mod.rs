@@ -224,18 +224,17 @@ pub fn plan_summary(report: &Report) -> Option<String> {
         .count();
     let kept = report.plans.iter().map(|p| p.existing).sum::<usize>() - suppressed_kept;
     let n = introduced.len();
-    let (subject, verb) = if plans == 1 {
-        ("this plan".to_string(), "introduces")
+    let (subject, verb, keeps) = if plans == 1 {
+        ("this plan".to_string(), "introduces", "keeps")
     } else {
-        (format!("these {plans} plans"), "introduce")
+        (format!("these {plans} plans"), "introduce", "keep")
     };
     Some(format!(
-        "{subject} {verb} {n} {} ({critical} critical), keeps {kept}",
+        "{subject} {verb} {n} {} ({critical} critical), {keeps} {kept}",
         if n == 1 { "finding" } else { "findings" },
     ))
 }
 
-/// Findings per rule id.
 /// Active (not suppressed) findings per rule id.
 pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
     let mut out = BTreeMap::new();
