@@ -69,6 +69,10 @@ pub struct Facts {
     /// several environments or examples).
     #[serde(skip)]
     pub origin: Option<std::path::PathBuf>,
+    /// The Terraform plans (and states) these facts come from, for their review after
+    /// the policies are evaluated: not for policies.
+    #[serde(skip)]
+    pub plans: Vec<crate::extract::tfplan::Review>,
 }
 
 /// A `breakout.dev/ignore` annotation on a Kubernetes object or its pod template.
@@ -106,6 +110,53 @@ impl Facts {
         self.pod_identities.extend(other.pod_identities);
         self.ecs_services.extend(other.ecs_services);
         self.escape_paths.extend(other.escape_paths);
+        self.plans.extend(other.plans);
+    }
+
+    /// Keeps only the facts whose `resource` passes `keep` (annotations, build stages,
+    /// plans and the origin stay). Every kind of fact is named here, so a new one
+    /// cannot be forgotten.
+    pub fn retain_resources(&mut self, keep: impl Fn(&str) -> bool) {
+        let Facts {
+            workloads,
+            containers,
+            iam_statements,
+            policy_attachments,
+            images,
+            instances,
+            network_policies,
+            build_stages: _,
+            ignore_annotations: _,
+            service_accounts,
+            iam_roles,
+            role_policies,
+            customer_policies,
+            node_groups,
+            fargate_profiles,
+            instance_profiles,
+            pod_identities,
+            ecs_services,
+            escape_paths,
+            origin: _,
+            plans: _,
+        } = self;
+        workloads.retain(|f| keep(&f.resource));
+        containers.retain(|f| keep(&f.resource));
+        iam_statements.retain(|f| keep(&f.resource));
+        policy_attachments.retain(|f| keep(&f.resource));
+        images.retain(|f| keep(&f.resource));
+        instances.retain(|f| keep(&f.resource));
+        network_policies.retain(|f| keep(&f.resource));
+        service_accounts.retain(|f| keep(&f.resource));
+        iam_roles.retain(|f| keep(&f.resource));
+        role_policies.retain(|f| keep(&f.resource));
+        customer_policies.retain(|f| keep(&f.resource));
+        node_groups.retain(|f| keep(&f.resource));
+        fargate_profiles.retain(|f| keep(&f.resource));
+        instance_profiles.retain(|f| keep(&f.resource));
+        pod_identities.retain(|f| keep(&f.resource));
+        ecs_services.retain(|f| keep(&f.resource));
+        escape_paths.retain(|f| keep(&f.resource));
     }
 }
 

@@ -41,6 +41,11 @@ pub struct ScanOptions {
     pub docker_target: Option<String>,
     /// Terraform variable values for root modules (`--var`, `--var-file`).
     pub terraform: TerraformInputs,
+    /// The folder of the configuration Terraform plans were made from (`--tf-root`);
+    /// by default each plan's own folder.
+    pub tf_root: Option<PathBuf>,
+    /// Of a plan's findings, report only those the plan introduces (`--new-only`).
+    pub new_only: bool,
     /// Files not to scan: globs (`exclude` in the configuration file) over paths
     /// relative to a folder.
     pub exclude: Option<Exclude>,
@@ -125,6 +130,9 @@ pub struct Report {
     /// Terraform module calls that were not followed (remote sources, outside the
     /// scanned folder), as `file: module.name (source): why`.
     pub modules_not_scanned: Vec<String>,
+    /// The Terraform plans (and shown states) scanned: where their resources were
+    /// found, what they introduce and keep.
+    pub plans: Vec<extract::tfplan::PlanReport>,
     /// Ignore comments, annotations and configuration entries that did not apply.
     pub stale_suppressions: Vec<suppress::StaleSuppression>,
     /// The rules that were evaluated, in catalog order.
@@ -225,6 +233,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     // Terraform files (modules and variable files) count one by one; their facts come
     // per module.
     let mut scanned = terraform.len();
+    let mut tf_roots = Vec::new();
     let modules_out = scan_terraform(&terraform, opts);
     tick(terraform.len());
     for module in modules_out {
@@ -233,6 +242,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         let mut facts = module.facts;
         facts.origin = module.loaded_dirs.first().cloned();
         per_file.push(facts);
+        tf_roots.push(module.loaded_dirs.first().cloned());
     }
     let modules = per_file.len();
     // A file refused but still judged counts as failed, not scanned: the counts add
@@ -270,25 +280,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.stats.files_scanned = scanned;
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
-    link::link(&mut per_file);
-    // Escape paths over the linked facts, each on its workload's facts (BRK901).
-    // Only when a policy selects them: a scan without BRK901 (`--skip BRK901`) does
-    // not pay for them.
-    if opts
-        .policies
-        .iter()
-        .any(engine::Policy::selects_escape_paths)
-    {
-        paths::paths(&mut per_file);
-    }
-    // Policies select within a file's facts: evaluating file by file, in parallel,
-    // keeps only one file's JSON form alive per thread.
-    let findings: Vec<Vec<Finding>> = per_file
-        .par_iter()
-        .map(|facts| engine::evaluate(&opts.policies, &serde_json::to_value(facts)?))
-        .collect::<anyhow::Result<_>>()?;
-    report.findings = findings.into_iter().flatten().collect();
-    report.findings.sort_by(engine::Finding::order);
+    (report.findings, report.plans) = judge(&mut per_file, &tf_roots, opts)?;
     for f in per_file {
         report.facts.extend(f);
     }
@@ -327,6 +319,42 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.stats.images = report.facts.images.len();
     report.stats.instances = report.facts.instances.len();
     Ok(report)
+}
+
+/// Links the facts of all files, evaluates the policies over them and reviews the
+/// Terraform plans among them (`tf_roots`: the root folder of each Terraform module,
+/// the first facts of `per_file`). Findings come back sorted.
+fn judge(
+    per_file: &mut Vec<Facts>,
+    tf_roots: &[Option<PathBuf>],
+    opts: &ScanOptions,
+) -> anyhow::Result<(Vec<Finding>, Vec<extract::tfplan::PlanReport>)> {
+    let files = per_file.len();
+    extract::tfplan::drop_replaced(per_file, tf_roots);
+    // What a plan's updates had before is linked and judged like the rest.
+    let befores = extract::tfplan::take_before(per_file);
+    link::link(per_file);
+    // Escape paths over the linked facts, each on its workload's facts (BRK901).
+    // Only when a policy selects them: a scan without BRK901 (`--skip BRK901`) does
+    // not pay for them.
+    if opts
+        .policies
+        .iter()
+        .any(engine::Policy::selects_escape_paths)
+    {
+        paths::paths(per_file);
+    }
+    // Policies select within a file's facts: evaluating file by file, in parallel,
+    // keeps only one file's JSON form alive per thread.
+    let mut findings: Vec<Vec<Finding>> = per_file
+        .par_iter()
+        .map(|facts| engine::evaluate_split(&opts.policies, serde_json::to_value(facts)?))
+        .collect::<anyhow::Result<_>>()?;
+    let plans = extract::tfplan::review(per_file, &mut findings, &befores, opts.new_only);
+    per_file.truncate(files);
+    let mut all: Vec<Finding> = findings.into_iter().take(files).flatten().collect();
+    all.sort_by(engine::Finding::order);
+    Ok((all, plans))
 }
 
 fn display_name(c: &Candidate) -> String {
@@ -454,14 +482,7 @@ pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Re
         }),
         Outcome::Failed(e) => report.errors.push(e),
     }
-    link::link(&mut per_file);
-    for facts in &per_file {
-        report.findings.extend(engine::evaluate(
-            &opts.policies,
-            &serde_json::to_value(facts)?,
-        )?);
-    }
-    report.findings.sort_by(engine::Finding::order);
+    (report.findings, report.plans) = judge(&mut per_file, &[], opts)?;
     for f in per_file {
         report.facts.extend(f);
     }
@@ -493,6 +514,9 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
             duplicates = dups;
             docs
         }),
+        Format::Json if extract::tfplan::sniff(text) => {
+            parse::json::parse_pruned(text, &extract::tfplan::prune).map(|n| vec![n])
+        }
         Format::Json => parse::json::parse(text).map(|n| vec![n]),
         // Terraform files are scanned by folder (`scan_terraform`); only standard input
         // arrives here, as a one-file module.
@@ -540,7 +564,13 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     let mut recognised = false;
     let root = scan_root_of(c, opts);
     for doc in &docs {
-        recognised |= extract::document_within(doc, &file, root.as_deref(), &mut facts);
+        recognised |= extract::document_within(
+            doc,
+            &file,
+            root.as_deref(),
+            opts.tf_root.as_deref(),
+            &mut facts,
+        );
     }
     match duplicates.first() {
         None if recognised => Outcome::Facts(facts, notes(format)),

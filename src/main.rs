@@ -30,6 +30,10 @@ enum Command {
         /// Also load the policies in this folder.
         #[arg(long, value_name = "DIR", global = true)]
         policies: Option<PathBuf>,
+        /// `text` (default), or `markdown`: the whole rule reference, as
+        /// docs/policies.md (with `show ID`, that rule's section).
+        #[arg(long, short, value_enum, value_name = "FORMAT", global = true)]
+        format: Option<CatalogFormat>,
     },
 }
 
@@ -40,6 +44,15 @@ enum PoliciesAction {
         /// Rule id or slug, e.g. BRK201 or runtime-socket-mount.
         id: String,
     },
+}
+
+/// How `breakout policies` writes the catalog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum CatalogFormat {
+    /// One line per rule (`show`: one rule in full), for a terminal.
+    Text,
+    /// The rule reference in Markdown (docs/policies.md).
+    Markdown,
 }
 
 #[derive(clap::Args)]
@@ -82,6 +95,14 @@ struct ScanArgs {
     /// A Terraform variable file for root modules, as `terraform -var-file` (repeatable).
     #[arg(long = "var-file", value_name = "FILE")]
     var_files: Vec<PathBuf>,
+    /// Of a Terraform plan's findings, report (and fail on) only those the plan
+    /// introduces; other inputs are unaffected.
+    #[arg(long)]
+    new_only: bool,
+    /// The folder of the configuration Terraform plans were made from, where their
+    /// findings are located (default: each plan's own folder).
+    #[arg(long, value_name = "DIR")]
+    tf_root: Option<PathBuf>,
     /// The configuration file [default: `.breakout.yaml` in the scan root or a parent
     /// folder, up to the repository root].
     #[arg(long, value_name = "FILE")]
@@ -94,6 +115,10 @@ struct ScanArgs {
     /// junit).
     #[arg(long)]
     show_suppressed: bool,
+    /// How the table groups findings: `auto` (by file for up to 5 files with findings,
+    /// else by rule family), `file`, `rule`, `family` or `severity`.
+    #[arg(long, value_enum, value_name = "GROUP", default_value = "auto")]
+    group_by: report::table::GroupBy,
     /// A suppression (comment, annotation, config entry) without a reason is an error.
     #[arg(long)]
     require_reason: bool,
@@ -141,7 +166,11 @@ fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
-        Command::Policies { action, policies } => list_policies(action, policies),
+        Command::Policies {
+            action,
+            policies,
+            format,
+        } => list_policies(action, policies, format.unwrap_or(CatalogFormat::Text)),
     };
     match result {
         Ok(code) => code,
@@ -305,6 +334,8 @@ fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode
                 .filter_map(|(k, v)| Some((k.strip_prefix("TF_VAR_")?.to_string(), v)))
                 .collect(),
         },
+        tf_root: args.tf_root.clone(),
+        new_only: args.new_only,
         exclude: config.exclude.clone(),
         config_file: (!config.file.is_empty()).then(|| PathBuf::from(&config.file)),
         suppress: breakout::suppress::Settings {
@@ -336,16 +367,23 @@ fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode
         }
     }
     let source_root = std::env::current_dir().ok();
+    let scan_info = report::ScanInfo {
+        paths: args.paths.iter().map(|p| p.display().to_string()).collect(),
+        options: scan_options(&args, &config, fail_on, fail_on_confidence, &only, &skip),
+    };
     for (format, output) in &outs {
         let to_terminal = output.is_none() && std::io::stdout().is_terminal();
         let options = report::Options {
             style: Style {
                 color: to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-                // Files and pipes get a fixed width so the output is the same everywhere.
-                width: if to_terminal { None } else { Some(120) },
+                // `COLUMNS` when set; else the terminal's width, and for files and pipes
+                // a fixed width, so the output is the same everywhere.
+                width: columns().or(if to_terminal { None } else { Some(120) }),
             },
             show_suppressed: args.show_suppressed,
             source_root: source_root.clone(),
+            group_by: args.group_by,
+            scan: scan_info.clone(),
         };
         let text = report::render(&report, *format, &options);
         match output {
@@ -369,6 +407,70 @@ fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The width `COLUMNS` asks for (a number from 40 up), as terminals and `less` set it.
+fn columns() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c >= 40)
+}
+
+/// The settings that decide what was judged and how it counts, for reports that say
+/// what was scanned (HTML): `--fail-on` always, the others when set. Variable values
+/// are left out (they may be secrets): only their names.
+fn scan_options(
+    args: &ScanArgs,
+    config: &Config,
+    fail_on: Severity,
+    fail_on_confidence: FailConfidence,
+    only: &[String],
+    skip: &[String],
+) -> Vec<(String, String)> {
+    let mut out = vec![("--fail-on".to_string(), fail_on.as_str().to_string())];
+    if fail_on_confidence == FailConfidence::High {
+        out.push(("--fail-on-confidence".into(), "high".into()));
+    }
+    let paths = |v: &[PathBuf]| {
+        v.iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let list: [(&str, String); 9] = [
+        ("--only", only.join(",")),
+        ("--skip", skip.join(",")),
+        ("--policies", paths(&args.policies)),
+        ("--config", config.file.clone()),
+        (
+            "--baseline",
+            args.baseline
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+        ("--target", args.target.clone().unwrap_or_default()),
+        ("--var-file", paths(&args.var_files)),
+        (
+            "--var",
+            args.vars
+                .iter()
+                .map(|(name, _)| format!("{name}=…"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        (
+            "--require-reason",
+            if args.require_reason { "yes" } else { "" }.to_string(),
+        ),
+    ];
+    out.extend(
+        list.into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_string(), v)),
+    );
+    out
 }
 
 /// The progress bar: on a terminal's standard error, for scans longer than half a
@@ -433,15 +535,27 @@ mod progress {
     }
 }
 
-fn list_policies(action: Option<PoliciesAction>, dir: Option<PathBuf>) -> Result<ExitCode> {
+fn list_policies(
+    action: Option<PoliciesAction>,
+    dir: Option<PathBuf>,
+    format: CatalogFormat,
+) -> Result<ExitCode> {
     let all = load_policies(dir.as_slice())?;
     let mut out = String::new();
     match action {
+        None if format == CatalogFormat::Markdown => {
+            out.push_str(&report::policies::markdown(&all));
+        }
         None => out.push_str(&catalog(&all)),
         Some(PoliciesAction::Show { id }) => {
             let Some(p) = all.iter().find(|p| p.is_named(&id)) else {
                 bail!("unknown rule `{id}` (see `breakout policies`)");
             };
+            if format == CatalogFormat::Markdown {
+                out.push_str(&report::policies::rule_section(p));
+                let _ = std::io::stdout().lock().write_all(out.as_bytes());
+                return Ok(ExitCode::SUCCESS);
+            }
             out.push_str(&format!("{} {}: {}\n", p.id, p.slug, p.title));
             out.push_str(&format!("severity: {}\n\n", p.severity.as_str()));
             out.push_str(&format!("Why it matters\n{}\n\n", indent(&p.rationale)));

@@ -120,3 +120,84 @@ fn every_provider_default_is_documented() {
         }
     }
 }
+
+/// `docs/policies.md` is the output of `breakout policies --format markdown`. With
+/// `BREAKOUT_UPDATE_DOCS=1` the test writes it instead.
+#[test]
+fn the_rule_reference_is_what_the_binary_generates() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_breakout"))
+        .args(["policies", "--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let generated = String::from_utf8(out.stdout).unwrap();
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/policies.md");
+    if std::env::var_os("BREAKOUT_UPDATE_DOCS").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let committed = read("docs/policies.md");
+    if committed != generated {
+        let line = committed
+            .lines()
+            .zip(generated.lines())
+            .position(|(a, b)| a != b)
+            .map_or(
+                committed.lines().count().min(generated.lines().count()),
+                |i| i,
+            )
+            + 1;
+        panic!(
+            "docs/policies.md differs from `breakout policies --format markdown` from line {line} on \
+             (it is generated from policies/*.yaml, tests/fixtures/rules/examples/ and \
+             src/report/policies/head.md): run `BREAKOUT_UPDATE_DOCS=1 cargo test --test docs` \
+             or `cargo run -- policies --format markdown > docs/policies.md`"
+        );
+    }
+}
+
+/// Every built-in rule has a vulnerable and a fixed example among its fixtures
+/// (`tests/fixtures/rules/examples/<ID>/`), and they show it: the rule fires on the
+/// vulnerable one and not on the fixed one, each read cleanly.
+#[test]
+fn every_rule_has_a_vulnerable_and_a_fixed_example() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/examples");
+    for p in engine::builtin() {
+        for (variant, fires) in [("vulnerable", true), ("fixed", false)] {
+            assert!(
+                !breakout::report::policies::example(&p.id, variant).is_empty(),
+                "{}: no {variant} example (tests/fixtures/rules/examples/{}/{variant}/)",
+                p.id,
+                p.id
+            );
+            let report = scan(&ScanOptions {
+                paths: vec![root.join(&p.id).join(variant)],
+                policies: vec![p.clone()],
+                ..Default::default()
+            })
+            .unwrap();
+            assert!(
+                report.errors.is_empty(),
+                "{} {variant}: {:?}",
+                p.id,
+                report.errors
+            );
+            assert!(
+                report.skipped.is_empty(),
+                "{} {variant}: {:?}",
+                p.id,
+                report.skipped
+            );
+            assert_eq!(
+                !report.findings.is_empty(),
+                fires,
+                "{} {variant} example: {:?}",
+                p.id,
+                report
+                    .findings
+                    .iter()
+                    .map(|f| &f.message)
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}

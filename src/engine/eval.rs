@@ -33,6 +33,55 @@ pub fn evaluate(policies: &[Policy], facts: &Value) -> Result<Vec<Finding>> {
     Ok(findings)
 }
 
+/// Facts per piece when [`evaluate_split`] divides a large fact document.
+const FACTS_PER_PIECE: usize = 1000;
+
+/// [`evaluate`], on pieces of the fact document in parallel when it holds many facts
+/// (a plan of thousands of resources is one file): every policy selects within one
+/// fact, so its findings do not depend on how the facts are grouped.
+pub fn evaluate_split(policies: &[Policy], facts: Value) -> Result<Vec<Finding>> {
+    use rayon::prelude::*;
+    let Value::Object(kinds) = facts else {
+        return evaluate(policies, &facts);
+    };
+    let total: usize = kinds
+        .values()
+        .map(|v| v.as_array().map_or(0, Vec::len))
+        .sum();
+    let pieces = total.div_ceil(FACTS_PER_PIECE);
+    if pieces <= 1 {
+        return evaluate(policies, &Value::Object(kinds));
+    }
+    let mut docs: Vec<serde_json::Map<String, Value>> = vec![serde_json::Map::new(); pieces];
+    for (kind, list) in kinds {
+        match list {
+            Value::Array(items) => {
+                let per = items.len().div_ceil(pieces).max(1);
+                let mut items = items.into_iter();
+                for doc in docs.iter_mut() {
+                    doc.insert(
+                        kind.clone(),
+                        Value::Array(items.by_ref().take(per).collect()),
+                    );
+                }
+            }
+            other => {
+                for doc in docs.iter_mut() {
+                    doc.insert(kind.clone(), other.clone());
+                }
+            }
+        }
+    }
+    let found: Vec<Vec<Finding>> = docs
+        .into_par_iter()
+        .map(|doc| evaluate(policies, &Value::Object(doc)))
+        .collect::<Result<_>>()?;
+    let mut findings: Vec<Finding> = found.into_iter().flatten().collect();
+    findings.sort_by(Finding::order);
+    findings.dedup();
+    Ok(findings)
+}
+
 /// One step of a normalized JSONPath (`$['a'][0]`).
 #[derive(Debug, PartialEq)]
 enum Step {
@@ -198,6 +247,7 @@ fn finding(
         related_locations,
         suppression: None,
         steps,
+        plan: None,
     })
 }
 
@@ -357,6 +407,26 @@ mod tests {
         let f = evaluate(&[p], &doc()).unwrap();
         assert_eq!(f[0].location.line, 20);
         assert_eq!(f[0].message, "a mounts v {missing}");
+    }
+
+    #[test]
+    fn a_large_document_gives_the_same_findings_in_pieces() {
+        let p = policy(
+            "$.containers[?@.privileged == true]",
+            Some("privileged"),
+            "{name}",
+        );
+        let containers: Vec<Value> = (0..2500)
+            .map(|i| {
+                json!({"resource": "Pod p", "name": format!("c{i}"), "privileged": i % 3 == 0,
+                "file": "f.yaml", "loc": {"line": i + 1, "column": 1}, "locs": {}})
+            })
+            .collect();
+        let doc = json!({"containers": containers, "workloads": []});
+        let whole = evaluate(std::slice::from_ref(&p), &doc).unwrap();
+        let split = evaluate_split(&[p], doc).unwrap();
+        assert_eq!(whole.len(), 834);
+        assert_eq!(whole, split);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 mod eval;
 mod policy;
 
-pub use eval::evaluate;
+pub use eval::{evaluate, evaluate_split};
 pub use policy::{builtin, load_dir, Policy, Severity};
 
 use serde::Serialize;
@@ -71,6 +71,10 @@ pub struct Finding {
     /// that shows it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<Step>,
+    /// A Terraform plan's finding: what the plan does to the resource, and whether the
+    /// plan introduces the finding or keeps it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanStatus>,
 }
 
 /// One step of a chain finding.
@@ -88,6 +92,37 @@ pub struct Step {
     pub column: u32,
     /// What the step is, in words.
     pub what: String,
+}
+
+/// What a plan does to a finding's resource, and to the finding.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PlanStatus {
+    /// Terraform's action on the resource: `create`, `update`, `replace`, `no-op` or
+    /// `read` (a state's resources are `no-op`).
+    pub action: &'static str,
+    /// Whether the plan introduces the finding or keeps it.
+    pub change: Change,
+}
+
+/// Whether a plan introduces a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// The resource is created or replaced, or the rule did not fire on what it had
+    /// before.
+    Introduced,
+    /// The rule fired before too (or the resource is not changed).
+    Existing,
+}
+
+impl Change {
+    /// Lower-case name, as in the JSON report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Change::Introduced => "introduced",
+            Change::Existing => "existing",
+        }
+    }
 }
 
 /// Another place a finding rests on.

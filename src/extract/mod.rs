@@ -15,20 +15,23 @@ pub mod tfplan;
 
 use crate::facts::Facts;
 use crate::parse::Node;
+use std::path::Path;
 
 /// Extracts facts from one parsed document; returns whether any extractor
 /// recognised it. Files the document refers to (a compose `.env`) are read only from
 /// the document's own folder.
 pub fn document(doc: &Node, file: &str, facts: &mut Facts) -> bool {
-    document_within(doc, file, None, facts)
+    document_within(doc, file, None, None, facts)
 }
 
 /// As [`document`], reading the files the document refers to from anywhere inside
-/// `root` (the scanned folder, canonical).
+/// `root` (the scanned folder, canonical), and locating a plan's resources in the
+/// configuration in `tf_root` (`--tf-root`; by default the plan's own folder).
 pub fn document_within(
     doc: &Node,
     file: &str,
-    root: Option<&std::path::Path>,
+    root: Option<&Path>,
+    tf_root: Option<&Path>,
     facts: &mut Facts,
 ) -> bool {
     if k8s::is_object(doc) {
@@ -36,7 +39,7 @@ pub fn document_within(
         return true;
     }
     if tfplan::is_plan(doc) {
-        tfplan::extract(doc, file, facts);
+        tfplan::extract(doc, file, tf_root, facts);
         return true;
     }
     if compose::is_compose(doc) {

@@ -1,7 +1,8 @@
 //! The JSON report, schema version 1 (documented in `docs/json-report.md`).
 //! Fields are only ever added within a version; renaming or removing one bumps it.
 
-use super::{count_by_rule, count_by_severity, suppressed_count};
+use super::{count_by_change, count_by_rule, count_by_severity, suppressed_count};
+use crate::engine::Change;
 use crate::Report;
 use serde_json::{json, Map, Value};
 
@@ -32,7 +33,10 @@ pub fn render(report: &Report) -> String {
             "suppressed": suppressed_count(report),
             "by_severity": by_severity,
             "by_rule": count_by_rule(report),
+            "introduced": count_by_change(report, Change::Introduced),
+            "existing": count_by_change(report, Change::Existing),
         },
+        "plans": report.plans,
         "findings": report.findings,
         "errors": report.errors,
         "skipped": report.skipped,

@@ -1,12 +1,16 @@
 //! Reports: one module per output format, each a pure function of the [`Report`].
 
+pub mod csv;
 pub mod github;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+pub mod policies;
 pub mod sarif;
 pub mod table;
 
-use crate::engine::Severity;
+use crate::engine::{Change, Severity};
 use crate::Report;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -27,6 +31,14 @@ pub enum Format {
     Github,
     /// The facts policies select from (`docs/facts.md`), for writing policies.
     Facts,
+    /// One self-contained HTML file for auditors: summary, escape paths, a findings
+    /// table to filter, sort and print (`docs/reports.md`).
+    Html,
+    /// One row per finding, RFC 4180, for spreadsheets (`docs/reports.md`).
+    Csv,
+    /// A pull-request comment (GitHub-flavoured Markdown): for a Terraform plan, what
+    /// it introduces, then what it keeps.
+    Markdown,
 }
 
 impl Format {
@@ -39,6 +51,9 @@ impl Format {
             Format::Junit => "junit",
             Format::Github => "github",
             Format::Facts => "facts",
+            Format::Html => "html",
+            Format::Csv => "csv",
+            Format::Markdown => "markdown",
         }
     }
 }
@@ -71,16 +86,38 @@ pub struct Options {
     /// The folder relative file paths are relative to (the working folder): SARIF
     /// gives it as `originalUriBaseIds.SRCROOT`.
     pub source_root: Option<PathBuf>,
+    /// How the table groups findings (`--group-by`).
+    pub group_by: table::GroupBy,
+    /// What was asked for, for the HTML report's header.
+    pub scan: ScanInfo,
+}
+
+/// What the scan was asked to do, for reports that describe it (the HTML header).
+#[derive(Clone, Debug, Default)]
+pub struct ScanInfo {
+    /// The paths given on the command line (`-` for standard input).
+    pub paths: Vec<String>,
+    /// Options that change what is judged or reported, as (option, value), in the
+    /// order the command line documents them.
+    pub options: Vec<(String, String)>,
 }
 
 /// Renders `report` in `format`.
 pub fn render(report: &Report, format: Format, options: &Options) -> String {
     match format {
-        Format::Table => table::render(report, options.style, options.show_suppressed),
+        Format::Table => table::render(
+            report,
+            options.style,
+            options.show_suppressed,
+            options.group_by,
+        ),
         Format::Json => json::render(report),
+        Format::Markdown => markdown::render(report),
         Format::Sarif => sarif::render(report, options.source_root.as_deref()),
         Format::Junit => junit::render(report),
         Format::Github => github::render(report, options.source_root.as_deref()),
+        Format::Html => html::render(report, &options.scan),
+        Format::Csv => csv::render(report),
         Format::Facts => {
             let mut out = serde_json::to_string_pretty(&report.facts)
                 .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
@@ -133,6 +170,62 @@ pub fn count_by_severity(report: &Report) -> Vec<(Severity, usize)> {
     .collect()
 }
 
+/// Active (not suppressed) findings of Terraform plans that the plans introduce, or
+/// keep.
+pub fn count_by_change(report: &Report, change: Change) -> usize {
+    report
+        .findings
+        .iter()
+        .filter(|f| f.is_active() && f.plan.as_ref().is_some_and(|p| p.change == change))
+        .count()
+}
+
+/// `this plan introduces 2 findings (1 critical), keeps 1` (`these 2 plans introduce
+/// …`), or `None` when no plan was scanned. Suppressed findings do not count; kept
+/// findings left out by `--new-only` do.
+pub fn plan_summary(report: &Report) -> Option<String> {
+    if report.plans.iter().all(|p| p.kind != "plan") {
+        return None;
+    }
+    let plans = report.plans.iter().filter(|p| p.kind == "plan").count();
+    let introduced: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.is_active()
+                && f.plan
+                    .as_ref()
+                    .is_some_and(|p| p.change == Change::Introduced)
+        })
+        .collect();
+    let critical = introduced
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let suppressed_kept = report
+        .findings
+        .iter()
+        .filter(|f| {
+            !f.is_active()
+                && f.plan
+                    .as_ref()
+                    .is_some_and(|p| p.change == Change::Existing)
+        })
+        .count();
+    let kept = report.plans.iter().map(|p| p.existing).sum::<usize>() - suppressed_kept;
+    let n = introduced.len();
+    let (subject, verb) = if plans == 1 {
+        ("this plan".to_string(), "introduces")
+    } else {
+        (format!("these {plans} plans"), "introduce")
+    };
+    Some(format!(
+        "{subject} {verb} {n} {} ({critical} critical), keeps {kept}",
+        if n == 1 { "finding" } else { "findings" },
+    ))
+}
+
+/// Findings per rule id.
 /// Active (not suppressed) findings per rule id.
 pub fn count_by_rule(report: &Report) -> BTreeMap<&str, usize> {
     let mut out = BTreeMap::new();
@@ -173,6 +266,40 @@ pub fn terminal_text(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// The rule families, by the hundreds digit of a built-in rule id.
+pub const FAMILIES: &[(char, &str)] = &[
+    ('1', "DynamoDB access"),
+    ('2', "host mounts"),
+    ('3', "root users"),
+    ('4', "writable filesystems"),
+    ('5', "metadata service and host network"),
+    ('6', "privileges and host namespaces"),
+    ('9', "escape paths"),
+];
+
+/// The family of a rule: by the hundreds digit of a built-in id (`BRK201`: host
+/// mounts), `other rules` for user policies with ids of their own.
+pub fn family(rule_id: &str) -> &'static str {
+    let digit = rule_id
+        .strip_prefix("BRK")
+        .filter(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|d| d.chars().next());
+    FAMILIES
+        .iter()
+        .find(|(d, _)| Some(*d) == digit)
+        .map_or("other rules", |(_, name)| name)
+}
+
+/// A peer tool's name as it spells itself: `checkov` → `Checkov`.
+pub fn peer_tool_name(tool: &str) -> String {
+    match tool {
+        "checkov" => "Checkov".into(),
+        "trivy" => "Trivy".into(),
+        "kics" => "KICS".into(),
+        other => other.to_string(),
+    }
 }
 
 /// How many findings are suppressed.

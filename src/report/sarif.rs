@@ -267,14 +267,16 @@ fn result(f: &Finding, rule_index: Option<usize>, root: Option<&Path>) -> SarifR
         f.fingerprint.clone(),
     )]));
     r.suppressions = suppressions;
-    r.properties = Some(properties(
-        &[
-            ("resource", json!(f.resource)),
-            ("severity", json!(f.severity.as_str())),
-            ("confidence", json!(f.confidence)),
-        ],
-        Vec::new(),
-    ));
+    let mut props = vec![
+        ("resource", json!(f.resource)),
+        ("severity", json!(f.severity.as_str())),
+        ("confidence", json!(f.confidence)),
+    ];
+    // A plan's finding: what the plan does to the resource, and to the finding.
+    if let Some(p) = &f.plan {
+        props.push(("plan", json!(p)));
+    }
+    r.properties = Some(properties(&props, Vec::new()));
     r
 }
 

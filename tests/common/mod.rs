@@ -75,7 +75,7 @@ impl Run {
 }
 
 /// The binary with `args`, run in `dir`, without the caller's `NO_COLOR`,
-/// `RAYON_NUM_THREADS` or `CI`.
+/// `RAYON_NUM_THREADS`, `CI` or `COLUMNS` (the table's width).
 pub fn command(dir: &Path, args: &[&str]) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(BIN);
     cmd.current_dir(dir)
@@ -83,6 +83,7 @@ pub fn command(dir: &Path, args: &[&str]) -> assert_cmd::Command {
         .env_remove("NO_COLOR")
         .env_remove("RAYON_NUM_THREADS")
         .env_remove("CI")
+        .env_remove("COLUMNS")
         .timeout(HANG);
     cmd
 }

@@ -22,6 +22,7 @@ mod extract;
 mod instance;
 pub mod links;
 pub mod load;
+pub mod locate;
 pub mod policy_document;
 pub mod provider_defaults;
 pub mod refs;
