@@ -98,6 +98,10 @@ pub fn format_of(path: &Path) -> Option<Format> {
     if dockerfile("dockerfile") || dockerfile("containerfile") {
         return Some(Format::Dockerfile);
     }
+    // Kustomize also reads a kustomization file named `Kustomization`.
+    if path.file_name().is_some_and(|n| n == "Kustomization") {
+        return Some(Format::Yaml);
+    }
     if [".tf", ".tf.json", ".tfvars", ".tfvars.json"]
         .iter()
         .any(|ext| name.ends_with(ext))
@@ -327,7 +331,8 @@ fn walk(root: &Path, out: &mut Discovered) {
             out.passed_over.push(Problem {
                 path: entry.path().to_path_buf(),
                 message: format!(
-                    "Helm template of chart {}: render it (`helm template`) and scan the output",
+                    "Helm template of chart {0}: render it and scan the output \
+                     (`helm template RELEASE {0} | breakout scan -`)",
                     chart.display()
                 ),
             });

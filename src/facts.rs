@@ -160,6 +160,74 @@ impl Facts {
     }
 }
 
+impl Facts {
+    /// Marks the Kubernetes facts from `from` on (workloads, containers, network
+    /// policies, service accounts, annotations) as rendered: `by` joins their
+    /// `rendered_by`, and with `template` (a Helm template's path) their resource is
+    /// named `RESOURCE (TEMPLATE)`.
+    pub fn mark_rendered_from(&mut self, from: &FactCounts, by: &Evidence, template: Option<&str>) {
+        let rename = |r: &mut String| {
+            if let Some(t) = template {
+                *r = format!("{r} ({t})");
+            }
+        };
+        for w in &mut self.workloads[from.workloads..] {
+            w.rendered_by.push(by.clone());
+            rename(&mut w.resource);
+        }
+        for c in &mut self.containers[from.containers..] {
+            c.rendered_by.push(by.clone());
+            rename(&mut c.resource);
+            for m in &mut c.mounts {
+                rename(&mut m.resource);
+            }
+        }
+        for n in &mut self.network_policies[from.network_policies..] {
+            n.rendered_by.push(by.clone());
+            rename(&mut n.resource);
+        }
+        for s in &mut self.service_accounts[from.service_accounts..] {
+            s.rendered_by.push(by.clone());
+            rename(&mut s.resource);
+        }
+        for a in &mut self.ignore_annotations[from.ignore_annotations..] {
+            rename(&mut a.resource);
+        }
+    }
+
+    /// [`Facts::mark_rendered_from`] for every fact.
+    pub fn mark_rendered(&mut self, by: &Evidence, template: Option<&str>) {
+        self.mark_rendered_from(&FactCounts::default(), by, template);
+    }
+
+    /// How many facts of the kinds a rendered object yields there are so far.
+    pub fn counts(&self) -> FactCounts {
+        FactCounts {
+            workloads: self.workloads.len(),
+            containers: self.containers.len(),
+            network_policies: self.network_policies.len(),
+            service_accounts: self.service_accounts.len(),
+            ignore_annotations: self.ignore_annotations.len(),
+        }
+    }
+}
+
+/// Lengths of the fact lists a Kubernetes object adds to, for marking what one object
+/// added ([`Facts::mark_rendered_from`]).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FactCounts {
+    /// `workloads`.
+    pub workloads: usize,
+    /// `containers`.
+    pub containers: usize,
+    /// `network_policies`.
+    pub network_policies: usize,
+    /// `service_accounts`.
+    pub service_accounts: usize,
+    /// `ignore_annotations`.
+    pub ignore_annotations: usize,
+}
+
 /// One stage of a Dockerfile and the image it builds (`docker build --target`).
 #[derive(Clone, Debug)]
 pub struct BuildStage {
@@ -266,6 +334,10 @@ pub struct Workload {
     pub task_role_refs: Vec<String>,
     /// ECS `requiresCompatibilities` (`EC2`, `FARGATE`, `EXTERNAL`).
     pub launch_types: Vec<String>,
+    /// Where the object was rendered from, for a finding's related locations: the
+    /// kustomization that built it, or the Helm template that `helm template` names in
+    /// its `# Source:` comment. Empty for objects written as they are.
+    pub rendered_by: Vec<Evidence>,
     /// File the resource is in.
     pub file: String,
     /// Position of the resource (its first key).
@@ -327,6 +399,10 @@ pub struct Container {
     pub built_image: Option<Evidence>,
     /// Fields whose value is written but unknown, e.g. `{"privileged": true}`.
     pub unknown: Unknown,
+    /// Where the object was rendered from, for a finding's related locations: the
+    /// kustomization that built it, or the Helm template that `helm template` names in
+    /// its `# Source:` comment. Empty for objects written as they are.
+    pub rendered_by: Vec<Evidence>,
     /// File the container is in.
     pub file: String,
     /// Position of the container.
@@ -548,10 +624,16 @@ pub struct InstanceMetadata {
     pub http_tokens: Option<String>,
     /// `http_put_response_hop_limit`, when set.
     pub hop_limit: Option<i64>,
-    /// `yes`: the endpoint is on and `http_tokens` is not `required` (unset means
-    /// `optional`); `no`: tokens required or the endpoint disabled; `unknown`: a value
-    /// breakout cannot evaluate decides.
+    /// `yes`: the endpoint is on and `http_tokens` is written and not `required`; `no`:
+    /// tokens required or the endpoint disabled; `unknown`: a value breakout cannot
+    /// evaluate decides, or `http_tokens` is not set (the AMI and the account decide).
     pub imdsv1_allowed: Tri,
+    /// `http_tokens` is not set (no `metadata_options`, not in it, or null): EC2 then
+    /// requires tokens when the AMI is flagged IMDSv2-only (`ImdsSupport` `v2.0`, as on
+    /// Amazon Linux 2023) or the account's default says so, and allows IMDSv1 otherwise.
+    pub http_tokens_unset: bool,
+    /// Why `imdsv1_allowed` is `unknown`, in words for messages; `""` otherwise.
+    pub imdsv1_reason: String,
     /// `yes`: the endpoint is on and the hop limit is above 1, so a container behind the
     /// host's network stack reaches IMDS; unset means 1.
     pub hop_limit_above_one: Tri,
@@ -662,6 +744,10 @@ pub struct NetworkPolicy {
     pub imds_action: Option<String>,
     /// The same for the IPv6 address fd00:ec2::254.
     pub imds_v6_action: Option<String>,
+    /// Where the object was rendered from, for a finding's related locations: the
+    /// kustomization that built it, or the Helm template that `helm template` names in
+    /// its `# Source:` comment. Empty for objects written as they are.
+    pub rendered_by: Vec<Evidence>,
     /// File the policy is in.
     pub file: String,
     /// Position of the policy.
@@ -694,6 +780,10 @@ pub struct ServiceAccount {
     /// Terraform (`kubernetes_service_account`): the resources the annotation's
     /// expression refers to, e.g. `aws_iam_role.app`.
     pub role_refs: Vec<String>,
+    /// Where the object was rendered from, for a finding's related locations: the
+    /// kustomization that built it, or the Helm template that `helm template` names in
+    /// its `# Source:` comment. Empty for objects written as they are.
+    pub rendered_by: Vec<Evidence>,
     /// File the object is in.
     pub file: String,
     /// Position of the object.

@@ -15,6 +15,7 @@ pub mod facts;
 pub mod link;
 pub mod parse;
 pub mod paths;
+pub mod render;
 pub mod report;
 pub mod suppress;
 
@@ -183,6 +184,9 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
             || config_file.is_some() && c.path.canonicalize().ok() == config_file;
         !is_config && (named || !opts.exclude.as_ref().is_some_and(|e| e.excludes(&c.path)))
     });
+    // Kustomize: root kustomizations are rendered and judged as Kubernetes would get
+    // them; the files they consume are not judged again on their own.
+    let kustomized = render_kustomizations(&mut found.files, opts);
     let total = found.files.len();
     let done = std::sync::atomic::AtomicUsize::new(0);
     let tick = |n: usize| {
@@ -277,7 +281,11 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         }
     }
     scanned += per_file.len() - modules - partial;
+    scanned += kustomized.files;
     report.stats.files_scanned = scanned;
+    per_file.extend(kustomized.facts);
+    report.errors.extend(kustomized.errors);
+    report.modules_not_scanned.extend(kustomized.not_scanned);
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
     (report.findings, report.plans) = judge(&mut per_file, &tf_roots, opts)?;
@@ -355,6 +363,75 @@ fn judge(
     let mut all: Vec<Finding> = findings.into_iter().take(files).flatten().collect();
     all.sort_by(engine::Finding::order);
     Ok((all, plans))
+}
+
+/// What rendering the scan's kustomizations gave.
+#[derive(Default)]
+struct Kustomized {
+    /// The facts of each root kustomization's objects.
+    facts: Vec<Facts>,
+    /// Files that could not be read, patches that could not be applied.
+    errors: Vec<FileError>,
+    /// Remote resources, Helm charts and plugins, not rendered.
+    not_scanned: Vec<String>,
+    /// Files the kustomizations read (scanned through them).
+    files: usize,
+}
+
+/// Renders the root kustomizations among the files found and takes the files they
+/// consume (resources, patches, kustomization files) out of `files`.
+fn render_kustomizations(files: &mut Vec<Candidate>, opts: &ScanOptions) -> Kustomized {
+    use render::kustomize;
+    let found: Vec<kustomize::Found> = files
+        .iter()
+        .filter(|c| c.path.as_os_str() != "-" && kustomize::is_kustomization_file(&c.path))
+        .filter_map(|c| {
+            // Overlays name their bases by relative paths (`../../base`): a
+            // kustomization reads within its repository (the folder that holds `.git`),
+            // or within the scanned folder outside one.
+            let root = scan_root_of(c, opts)?;
+            let repo = root.ancestors().find(|d| d.join(".git").exists());
+            Some(kustomize::Found {
+                file: c.path.clone(),
+                scan_root: repo.map_or(root.clone(), std::path::Path::to_path_buf),
+            })
+        })
+        .collect();
+    if found.is_empty() {
+        return Kustomized::default();
+    }
+    let out = kustomize::render_all(&found);
+    let before = files.len();
+    files.retain(|c| {
+        !c.path
+            .canonicalize()
+            .is_ok_and(|p| out.consumed.contains(&p))
+    });
+    let facts = out
+        .roots
+        .par_iter()
+        .map(|root| {
+            let mut facts = Facts::default();
+            for obj in &root.objects {
+                let file = obj.pos.file_or(&root.kustomization);
+                extract::document(obj, &file, &mut facts);
+            }
+            let by = facts::Evidence {
+                what: format!("rendered by the kustomization in {}", root.folder),
+                file: root.kustomization.clone(),
+                loc: parse::Pos::new(1, 1),
+            };
+            facts.mark_rendered(&by, None);
+            facts.origin = Some(root.dir.clone());
+            facts
+        })
+        .collect();
+    Kustomized {
+        facts,
+        errors: out.errors,
+        not_scanned: out.not_scanned,
+        files: before - files.len(),
+    }
 }
 
 fn display_name(c: &Candidate) -> String {
@@ -563,7 +640,15 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
     let mut facts = Facts::default();
     let mut recognised = false;
     let root = scan_root_of(c, opts);
-    for doc in &docs {
+    // `helm template` output names each document's template (`# Source:`): findings
+    // name it too.
+    let templates = if format == Format::Yaml && render::helm::is_rendered(text) {
+        render::helm::sources(text, &docs)
+    } else {
+        Vec::new()
+    };
+    for (i, doc) in docs.iter().enumerate() {
+        let before = facts.counts();
         recognised |= extract::document_within(
             doc,
             &file,
@@ -571,6 +656,14 @@ fn scan_bytes(c: &Candidate, bytes: &[u8], opts: &ScanOptions) -> Outcome {
             opts.tf_root.as_deref(),
             &mut facts,
         );
+        if let Some(Some(template)) = templates.get(i) {
+            let by = facts::Evidence {
+                what: format!("rendered from Helm template {template}"),
+                file: template.clone(),
+                loc: parse::Pos::new(1, 1),
+            };
+            facts.mark_rendered_from(&before, &by, Some(template));
+        }
     }
     match duplicates.first() {
         None if recognised => Outcome::Facts(facts, notes(format)),

@@ -4,35 +4,21 @@
 //! symbolic link is reported once.
 
 use serde_json::Value;
-use std::fs;
-use std::path::Path;
-use std::time::Duration;
 
-const BIN: &str = env!("CARGO_BIN_EXE_breakout");
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+use std::path::Path;
+
+mod common;
+
+use common::{command, finish, write_file as write, ROOT};
 
 /// Runs `breakout scan ARGS --format json` in `dir`: (exit code, report, stderr).
 fn scan(dir: &Path, args: &[&str]) -> (i32, Value, String) {
-    let out = assert_cmd::Command::new(BIN)
-        .current_dir(dir)
-        .arg("scan")
-        .args(args)
-        .args(["--format", "json"])
-        .timeout(Duration::from_secs(120))
-        .output()
-        .expect("breakout runs");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    let report = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("not a JSON report ({e}):\n{stdout}\n{stderr}"));
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (out.status.code().unwrap(), report, stderr)
-}
-
-fn write(root: &Path, file: &str, text: &str) {
-    let path = root.join(file);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
+    let mut full = vec!["scan"];
+    full.extend_from_slice(args);
+    full.extend(["--format", "json"]);
+    let run = finish(&mut command(dir, &full));
+    let report = run.json();
+    (run.code.expect("an exit code"), report, run.stderr)
 }
 
 /// (file, line, rule) of every finding.

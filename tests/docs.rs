@@ -5,10 +5,14 @@
 use breakout::{engine, scan, ScanOptions};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::Path;
+
+mod common;
+
+use common::ROOT;
 
 fn read(path: &str) -> String {
-    std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+    std::fs::read_to_string(Path::new(ROOT).join(path)).unwrap()
 }
 
 #[test]
@@ -73,7 +77,7 @@ fn fact_keys(v: &Value, out: &mut BTreeSet<String>, under_map_of_fields: bool) {
 #[test]
 fn every_fact_field_is_documented() {
     let report = scan(&ScanOptions {
-        paths: vec![PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("samples")],
+        paths: vec![Path::new(ROOT).join("samples")],
         policies: Vec::new(),
         ..Default::default()
     })
@@ -125,13 +129,10 @@ fn every_provider_default_is_documented() {
 /// `BREAKOUT_UPDATE_DOCS=1` the test writes it instead.
 #[test]
 fn the_rule_reference_is_what_the_binary_generates() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_breakout"))
-        .args(["policies", "--format", "markdown"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let generated = String::from_utf8(out.stdout).unwrap();
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/policies.md");
+    let run = common::breakout(Path::new(ROOT), &["policies", "--format", "markdown"]);
+    run.assert_code(0);
+    let generated = run.stdout;
+    let path = Path::new(ROOT).join("docs/policies.md");
     if std::env::var_os("BREAKOUT_UPDATE_DOCS").is_some() {
         std::fs::write(&path, &generated).unwrap();
     }
@@ -160,7 +161,7 @@ fn the_rule_reference_is_what_the_binary_generates() {
 /// vulnerable one and not on the fixed one, each read cleanly.
 #[test]
 fn every_rule_has_a_vulnerable_and_a_fixed_example() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rules/examples");
+    let root = Path::new(ROOT).join("tests/fixtures/rules/examples");
     for p in engine::builtin() {
         for (variant, fires) in [("vulnerable", true), ("fixed", false)] {
             assert!(

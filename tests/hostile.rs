@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{assert_no_crash, Run, BIN};
+use common::{assert_no_crash, write_file as write, Run, BIN};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
@@ -20,12 +20,6 @@ const MEMORY_LIMIT_BYTES: u64 = 3 << 30;
 
 /// A privileged Pod: BRK601 at line 8.
 const GOOD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: good}\nspec:\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext:\n        privileged: true\n";
-
-fn write(root: &Path, file: &str, text: impl AsRef<[u8]>) {
-    let path = root.join(file);
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, text).unwrap();
-}
 
 /// Runs `breakout scan . ARGS` in `dir` under the memory limit and the timeout.
 fn scan(dir: &Path, args: &[&str]) -> Run {

@@ -12,10 +12,10 @@
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const BIN: &str = env!("CARGO_BIN_EXE_breakout");
+mod common;
+
+use common::{command, finish, write_tree as write, Run, ROOT};
 
 // ---------------------------------------------------------------------------------
 // Plans, written the way Terraform writes them
@@ -270,55 +270,12 @@ fn plan(resources: &[R], prior_data: &[(R, Value)]) -> String {
 // ---------------------------------------------------------------------------------
 // Running breakout
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("{e}\n{}\n{}", self.stdout, self.stderr))
-    }
-
-    fn code(&self, code: i32) -> &Self {
-        assert_eq!(
-            self.code,
-            Some(code),
-            "exit code\nstderr:\n{}\nstdout:\n{}",
-            self.stderr,
-            self.stdout
-        );
-        self
-    }
-}
-
 fn run_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
-    let mut cmd = assert_cmd::Command::new(BIN);
-    cmd.current_dir(dir)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .timeout(Duration::from_secs(300));
+    let mut cmd = command(dir, args);
     if let Some(input) = stdin {
         cmd.write_stdin(input);
     }
-    let out = cmd.output().unwrap();
-    Run {
-        code: out.status.code(),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    }
-}
-
-fn write(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (name, text) in files {
-        let path = dir.path().join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-    dir
+    finish(&mut cmd)
 }
 
 /// One finding, as the tests look at it.
@@ -462,7 +419,7 @@ fn each_action_gives_its_change_status() {
         &["scan", "plan.json", "-f", "json", "--only", "BRK101,BRK102"],
         None,
     );
-    let report = report.code(1).json();
+    let report = report.assert_code(1).json();
     let got = status(&report);
     let want: BTreeMap<_, _> = [
         ("aws_iam_policy.created", "BRK101", "create/introduced"),
@@ -791,7 +748,7 @@ fn located_dir() -> tempfile::TempDir {
 fn findings_point_at_the_tf_lines_through_module_calls() {
     let dir = located_dir();
     let run = run_in(dir.path(), &["scan", "infra/plan.json", "-f", "json"], None);
-    let report = run.code(1).json();
+    let report = run.assert_code(1).json();
     let got: BTreeSet<(String, String, u64)> = findings(&report)
         .into_iter()
         .map(|f| (f.rule, f.file, f.line))
@@ -1078,7 +1035,7 @@ fn new_only_reports_and_fails_on_what_the_plan_introduces() {
         &["scan", "plan.json", "--fail-on", "high", "-f", "json"],
         None,
     );
-    all.code(1);
+    all.assert_code(1);
     let new = run_in(
         dir.path(),
         &[
@@ -1092,7 +1049,7 @@ fn new_only_reports_and_fails_on_what_the_plan_introduces() {
         ],
         None,
     );
-    let report = new.code(0).json();
+    let report = new.assert_code(0).json();
     let f = findings(&report);
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(
@@ -1136,7 +1093,7 @@ fn the_table_shows_the_change_and_sums_up_the_plan() {
         &["scan", "samples/tfplan/review/plan.json"],
         None,
     );
-    run.code(1);
+    run.assert_code(1);
     let out = &run.stdout;
     assert!(
         out.contains("samples/tfplan/review/modules/nodes/main.tf\n"),
@@ -1259,7 +1216,7 @@ fn markdown_of_a_plan_review() {
         &["scan", "samples/tfplan/review/plan.json", "-f", "markdown"],
         None,
     );
-    run.code(1);
+    run.assert_code(1);
     gfm_cells(&run.stdout);
     assert!(run
         .stdout
@@ -1274,7 +1231,7 @@ fn markdown_of_a_scan_without_plan() {
         &["scan", "samples/compose/vulnerable", "-f", "markdown"],
         None,
     );
-    run.code(1);
+    run.assert_code(1);
     let cells = gfm_cells(&run.stdout);
     assert!(cells.len() > 2);
     assert!(
@@ -1289,7 +1246,7 @@ fn markdown_of_a_scan_without_plan() {
         &["scan", "samples/compose/hardened", "-f", "markdown"],
         None,
     );
-    clean.code(0);
+    clean.assert_code(0);
     assert!(
         clean.stdout.starts_with("### breakout: no findings\n"),
         "{}",
@@ -1313,7 +1270,7 @@ fn markdown_escapes_what_scanned_files_say() {
         &["scan", ".", "-f", "markdown", "--only", "BRK601"],
         None,
     );
-    run.code(1);
+    run.assert_code(1);
     let cells = gfm_cells(&run.stdout);
     let row = &cells[1];
     let shown = "evil|</details><img src=x onerror=alert(1)>`[x](https://e.example)`*b*\\x1b[2J\\nnext $m$ &lt;";

@@ -33,6 +33,11 @@ fn readme_plan_review_output_is_what_the_command_prints() {
     sample_output_matches("## Reviewing a Terraform plan");
 }
 
+#[test]
+fn readme_kustomize_output_is_what_the_command_prints() {
+    sample_output_matches("## Kustomize overlays");
+}
+
 /// The first `breakout scan …` command of the README's section under `heading`
 /// prints, at 100 columns, every chunk of the section's first code block (chunks are
 /// separated by `…` lines), in order.

@@ -15,27 +15,13 @@ use breakout::TerraformInputs as Inputs;
 use breakout::{scan, Report, ScanOptions};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+mod common;
+
+use common::{write_tree as write, ROOT};
 
 // ---------------------------------------------------------------------------------
 // Helpers
-
-/// Writes `(relative path, text)` files into a new temporary folder.
-fn write(files: &[(&str, &str)]) -> TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_into(dir.path(), files);
-    dir
-}
-
-fn write_into(dir: &Path, files: &[(&str, &str)]) {
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
-}
 
 /// Scans `paths` with the built-in policies and Terraform `inputs`.
 fn run(paths: &[PathBuf], inputs: Inputs) -> Report {
@@ -2879,16 +2865,19 @@ resource "aws_instance" "i" {
     let dir = write(&[("main.tf", root), ("child/main.tf", child)]);
     let report = scan_dir(dir.path());
     assert_no_errors(&report);
-    // http_tokens unset: the provider default `optional` allows IMDSv1, at high
-    // confidence.
+    // http_tokens unset: not unknown, but EC2 decides from the AMI and the account, so
+    // BRK501 reports it at low confidence, saying why.
     assert_eq!(
         rules_with_confidence(&report),
         [(
             "BRK501".to_string(),
             "module.m.aws_instance.i".to_string(),
-            false
+            true
         )]
     );
+    assert!(report.findings[0]
+        .message
+        .contains("http_tokens is not set"));
 }
 
 const ECS_TYPED: &str = r#"variable "container_definitions" {
@@ -3482,4 +3471,119 @@ fn plan_references_link_a_node_group_to_its_role() {
         path.contains("EKS default launch template (AL2: IMDSv1, hop limit 2) → node group c/ng → role nodes → AmazonDynamoDBFullAccess"),
         "{path}"
     );
+}
+
+/// A container definition built in a module and passed out through an output is
+/// located in the module's file, where its settings are written, with the task
+/// definition that uses it as a related location; merged into a map in the caller,
+/// its keys keep their own file too.
+#[test]
+fn values_from_another_module_are_located_where_they_are_written() {
+    let module = "variable \"name\" {\n  type = string\n}\n\nlocals {\n  definition = {\n    name                   = var.name\n    image                  = \"nginx:1.27\"\n    readonlyRootFilesystem = false\n    privileged             = true\n  }\n}\n\noutput \"json\" {\n  value = jsonencode([local.definition])\n}\n\noutput \"wrapper\" {\n  value = { inner = local.definition }\n}\n";
+    let caller = "module \"ctr\" {\n  source = \"../../modules/ctr\"\n  name   = \"app\"\n}\n\nresource \"aws_ecs_task_definition\" \"json\" {\n  family                = \"json\"\n  container_definitions = module.ctr.json\n}\n\nresource \"aws_ecs_task_definition\" \"merged\" {\n  family                = \"merged\"\n  container_definitions = jsonencode([merge(module.ctr.wrapper.inner, { cpu = 256 })])\n}\n";
+    let dir = write(&[
+        ("modules/ctr/main.tf", module),
+        ("examples/x/main.tf", caller),
+    ]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    let privileged = line_of(module, "privileged");
+    for resource in [
+        "aws_ecs_task_definition.json",
+        "aws_ecs_task_definition.merged",
+    ] {
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.rule_id == "BRK601" && f.resource == resource)
+            .unwrap_or_else(|| panic!("no BRK601 on {resource}: {:#?}", report.findings));
+        assert_eq!(
+            (rel(&f.location.file, dir.path()), f.location.line),
+            ("modules/ctr/main.tf".to_string(), privileged),
+            "{resource}"
+        );
+        let used = &f.related_locations[0];
+        assert_eq!(rel(&used.file, dir.path()), "examples/x/main.tf");
+        // The resource block, or the expression in it that uses the value.
+        let block = line_of(caller, &format!("\"{}\"", &resource[24..]));
+        assert!((block..block + 3).contains(&used.line), "{used:?}");
+        assert!(used.message.contains(resource), "{}", used.message);
+    }
+    // The module's name argument is written in the caller: a finding on the container
+    // as a whole stays on the container definition's own object.
+    let w = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "BRK401" && f.resource == "aws_ecs_task_definition.json")
+        .unwrap();
+    assert_eq!(w.location.line, line_of(module, "readonlyRootFilesystem"));
+}
+
+/// A container definition whose name or image is known only after apply is kept,
+/// named `(unknown)`, and judged on what is known: in `jsonencode`, in a JSON heredoc
+/// with interpolations and in a `templatefile()`.
+#[test]
+fn container_definitions_with_unknown_names_are_judged() {
+    let main = "variable \"name\" {\n  type = string\n}\n\nvariable \"image\" {\n  type = string\n}\n\nresource \"aws_ecs_task_definition\" \"encoded\" {\n  family = \"encoded\"\n  container_definitions = jsonencode([\n    {\n      name                   = var.name\n      image                  = var.image\n      readonlyRootFilesystem = false\n      user                   = \"1000\"\n    },\n  ])\n}\n\nresource \"aws_ecs_task_definition\" \"heredoc\" {\n  family = \"heredoc\"\n  container_definitions = <<EOT\n[\n  {\n    \"name\": \"${var.name}\",\n    \"image\": \"app:${var.image}\",\n    \"cpu\": ${var.image},\n    \"readonlyRootFilesystem\": false\n  }\n]\nEOT\n}\n\nresource \"aws_ecs_task_definition\" \"template\" {\n  family = \"template\"\n  container_definitions = templatefile(\"${path.module}/defs.tpl\", { name = var.name })\n}\n";
+    let tpl =
+        "[{\"name\": \"${name}\", \"image\": \"x\", \"privileged\": true, \"user\": \"0\"}]\n";
+    let dir = write(&[("main.tf", main), ("defs.tpl", tpl)]);
+    let report = scan_dir(dir.path());
+    assert_no_errors(&report);
+    assert_hits(
+        &report,
+        dir.path(),
+        &[
+            (
+                "BRK401",
+                "aws_ecs_task_definition.encoded",
+                "main.tf",
+                line_of(main, "readonlyRootFilesystem = false"),
+            ),
+            (
+                "BRK302",
+                "aws_ecs_task_definition.heredoc",
+                "main.tf",
+                line_of(main, "\"name\": \"${var.name}\"") - 1,
+            ),
+            (
+                "BRK401",
+                "aws_ecs_task_definition.heredoc",
+                "main.tf",
+                line_of(main, "\"readonlyRootFilesystem\""),
+            ),
+            (
+                "BRK301",
+                "aws_ecs_task_definition.template",
+                "main.tf",
+                line_of(main, "templatefile"),
+            ),
+            (
+                "BRK401",
+                "aws_ecs_task_definition.template",
+                "main.tf",
+                line_of(main, "templatefile"),
+            ),
+            (
+                "BRK601",
+                "aws_ecs_task_definition.template",
+                "main.tf",
+                line_of(main, "templatefile"),
+            ),
+        ],
+    );
+    let names: Vec<(&str, &str)> = report
+        .facts
+        .containers
+        .iter()
+        .map(|c| (c.resource.as_str(), c.name.as_str()))
+        .collect();
+    assert!(names.iter().all(|(_, n)| *n == "(unknown)"), "{names:?}");
+    assert_eq!(names.len(), 3);
+    let c = &report.facts.containers[0];
+    assert!(c.unknown.contains_key("name") && c.unknown.contains_key("image"));
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| f.message.contains("container (unknown)")));
 }

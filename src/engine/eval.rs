@@ -151,6 +151,13 @@ fn finding(
             _ => None,
         })
         .or_else(|| fact.get("loc").cloned())?;
+    // A position in another file than the fact's (a Kustomize patch, a Terraform
+    // module's output) says so; the fact's own place becomes a related location.
+    let fact_file = file;
+    let file = pos
+        .get("file")
+        .and_then(Value::as_str)
+        .map_or_else(|| fact_file.clone(), str::to_string);
     let location = Location {
         file,
         line: pos.get("line")?.as_u64()? as u32,
@@ -192,15 +199,27 @@ fn finding(
             .collect::<Vec<_>>()
             .join("|"),
     ]);
-    let related_locations = policy
-        .related
-        .iter()
-        .filter_map(|name| chain.iter().rev().find_map(|obj| obj.get(name)))
-        .flat_map(|v| match v {
-            Value::Array(items) => items.iter().filter_map(evidence).collect(),
-            one => evidence(one).into_iter().collect::<Vec<_>>(),
-        })
-        .collect();
+    let mut related_locations: Vec<RelatedLocation> = Vec::new();
+    if location.file != fact_file {
+        if let Some(user) = declared_at(root, fact, &resource, &fact_file).and_then(|loc| {
+            let mut at = evidence(&serde_json::json!({"file": fact_file, "loc": loc}))?;
+            at.message = format!("the value is used by {resource}, declared here");
+            Some(at)
+        }) {
+            related_locations.push(user);
+        }
+    }
+    related_locations.extend(
+        policy
+            .related
+            .iter()
+            .filter_map(|name| chain.iter().rev().find_map(|obj| obj.get(name)))
+            .flat_map(|v| match v {
+                Value::Array(items) => items.iter().filter_map(evidence).collect(),
+                one => evidence(one).into_iter().collect::<Vec<_>>(),
+            }),
+    );
+    related_locations.dedup();
     let severity = policy
         .severity_from
         .as_deref()
@@ -251,11 +270,41 @@ fn finding(
     })
 }
 
+/// Where `resource` is declared in its fact's own file: the fact's position when it is
+/// there, else that of another fact of the same resource that is (a container built in
+/// another module belongs to the task definition declared here).
+fn declared_at<'v>(
+    root: &'v Value,
+    fact: &'v Value,
+    resource: &str,
+    file: &str,
+) -> Option<&'v Value> {
+    let in_file = |loc: &Value| loc.get("file").is_none_or(|f| f.as_str() == Some(file));
+    if let Some(loc) = fact.get("loc").filter(|l| in_file(l)) {
+        return Some(loc);
+    }
+    root.as_object()?
+        .values()
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter(|f| {
+            f.get("resource").and_then(Value::as_str) == Some(resource)
+                && f.get("file").and_then(Value::as_str) == Some(file)
+        })
+        .filter_map(|f| f.get("loc"))
+        .find(|l| in_file(l))
+}
+
 /// An evidence fact (`{what, file, loc}`) as a related location.
 fn evidence(v: &Value) -> Option<RelatedLocation> {
     let loc = v.get("loc")?;
     Some(RelatedLocation {
-        file: v.get("file")?.as_str()?.to_string(),
+        // A position that names its own file wins over the evidence's.
+        file: loc
+            .get("file")
+            .or_else(|| v.get("file"))?
+            .as_str()?
+            .to_string(),
         line: loc.get("line")?.as_u64()? as u32,
         column: loc.get("column")?.as_u64()? as u32,
         message: v.get("what").map(text).unwrap_or_default(),

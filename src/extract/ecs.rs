@@ -162,6 +162,7 @@ pub fn workload(task: &Node, resource: String, name: String, file: &str) -> Work
                 .collect()
         })
         .unwrap_or_default(),
+        rendered_by: Vec::new(),
         file: file.to_string(),
         loc: task.pos,
         locs,
@@ -220,13 +221,20 @@ pub fn extract_containers(defs: &Node, volumes: &[Volume], w: &Workload, facts: 
 }
 
 fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
-    let name = def
-        .get("name")
-        .and_then(Node::scalar_text)
-        .unwrap_or_else(|| "(unnamed)".into());
+    // A name or image known only after apply (a variable without value) keeps the
+    // container: what is known about it is still judged.
+    let name_node = def.get("name");
+    let name = match name_node {
+        Some(n) if n.is_unknown() => "(unknown)".to_string(),
+        _ => name_node
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "(unnamed)".into()),
+    };
     let mut locs = Locs::new();
     let mut unknown = Unknown::new();
     for (key, field) in [
+        ("name", "name"),
+        ("image", "image"),
         ("privileged", "privileged"),
         ("readonlyRootFilesystem", "read_only_root_filesystem"),
         ("user", "run_as_user"),
@@ -322,6 +330,7 @@ fn container(def: &Node, volumes: &[Volume], w: &Workload) -> Container {
         host_network: w.host_network,
         host_pid: w.host_pid,
         host_ipc: w.host_ipc,
+        rendered_by: Vec::new(),
         file: w.file.clone(),
         loc: def.pos,
         locs,

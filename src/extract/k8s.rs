@@ -122,6 +122,7 @@ pub fn extract(doc: &Node, file: &str, facts: &mut Facts) {
         tolerations: tolerations(spec),
         task_role_refs: Vec::new(),
         launch_types: Vec::new(),
+        rendered_by: Vec::new(),
         file: file.to_string(),
         loc: doc.pos,
         locs,
@@ -183,6 +184,7 @@ fn service_account(doc: &Node, file: &str, facts: &mut Facts) {
             .and_then(|e| e.value.scalar_text())
             .filter(|s| !s.is_empty()),
         role_refs: Vec::new(),
+        rendered_by: Vec::new(),
         file: file.to_string(),
         loc: doc.pos,
         locs,
@@ -437,6 +439,7 @@ fn container_facts(
         build: None,
         built_image: None,
         unknown,
+        rendered_by: Vec::new(),
         file: w.file.clone(),
         loc: c.pos,
         locs,

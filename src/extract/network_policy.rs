@@ -80,6 +80,7 @@ fn kubernetes(doc: &Node, file: &str, facts: &mut Facts) {
         // Egress rules count only when the policy governs egress.
         imds_action: (isolates_egress && allows_imds).then(|| "allow".into()),
         imds_v6_action: (isolates_egress && allows_v6).then(|| "allow".into()),
+        rendered_by: Vec::new(),
         file: file.to_string(),
         loc: doc.pos,
         locs,
@@ -136,6 +137,7 @@ fn calico(doc: &Node, global: bool, file: &str, facts: &mut Facts) {
             .and_then(|o| o.parse().ok()),
         imds_action,
         imds_v6_action: action(v6),
+        rendered_by: Vec::new(),
         file: file.to_string(),
         loc: doc.pos,
         locs,
@@ -284,6 +286,7 @@ fn cilium(doc: &Node, clusterwide: bool, file: &str, facts: &mut Facts) {
             order: None,
             imds_action,
             imds_v6_action: action(v6),
+            rendered_by: Vec::new(),
             file: file.to_string(),
             loc: spec.pos,
             locs,

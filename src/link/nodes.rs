@@ -99,6 +99,26 @@ fn answer_of(m: &InstanceMetadata) -> Answer {
                 label,
             )),
         )
+    } else if m.imdsv1_allowed == Tri::Unknown
+        && m.http_tokens_unset
+        && m.hop_limit.is_none()
+        && !m.locs.contains_key("hop_limit")
+    {
+        // Neither set: most AMIs answer IMDSv1; an IMDSv2-only AMI (Amazon Linux 2023)
+        // requires tokens but raises the hop limit to 2. Containers reach it either way.
+        let label = "IMDSv1 or hop limit 2".to_string();
+        let what = format!(
+            "{} sets neither http_tokens nor a hop limit: it answers IMDSv1, or, on an \
+             IMDSv2-only AMI, IMDSv2 with a hop limit of 2",
+            m.resource
+        );
+        (
+            Tri::Yes,
+            Some((
+                step("BRK501", &m.resource, what, &m.file, at("http_tokens")),
+                label,
+            )),
+        )
     } else if m.imdsv1_allowed == Tri::Unknown || m.hop_limit_above_one == Tri::Unknown {
         (Tri::Unknown, None)
     } else {
@@ -116,10 +136,14 @@ fn answer_of(m: &InstanceMetadata) -> Answer {
         },
         ipv6: m.http_protocol_ipv6.as_deref() == Some("enabled"),
         unknown: (pods == Tri::Unknown).then(|| {
-            format!(
-                "{}'s metadata options are known only after apply",
-                m.resource
-            )
+            if m.http_tokens_unset && m.imdsv1_allowed == Tri::Unknown {
+                format!("{} may answer IMDSv1: {}", m.resource, m.imdsv1_reason)
+            } else {
+                format!(
+                    "{}'s metadata options are known only after apply",
+                    m.resource
+                )
+            }
         }),
         evidence,
     }

@@ -12,7 +12,7 @@ pub mod node;
 pub mod substitute;
 pub mod yaml;
 
-pub use node::{Entry, LineIndex, Node, Pos, Value};
+pub use node::{Entry, LineIndex, Node, Origin, Pos, Value};
 
 use serde::Serialize;
 use std::io::Read;

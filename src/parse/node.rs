@@ -5,19 +5,149 @@
 
 use serde::Serialize;
 
-/// A 1-based line and column in a source file (columns count characters).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+/// A 1-based line and column in a source file (columns count characters), and the
+/// file itself when it is not the file of the fact that holds the position: a value a
+/// Kustomize patch sets, a value a Terraform module passes out to its caller.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Pos {
     /// 1-based line number.
     pub line: u32,
     /// 1-based column, in characters.
     pub column: u32,
+    /// The file, when the position says which (see [`Origin`]).
+    pub origin: Origin,
 }
 
 impl Pos {
     /// A position from 1-based line and column.
     pub fn new(line: u32, column: u32) -> Self {
-        Pos { line, column }
+        Pos {
+            line,
+            column,
+            origin: Origin::NONE,
+        }
+    }
+
+    /// The same position, in `origin`'s file.
+    pub fn in_file(self, origin: Origin) -> Self {
+        Pos { origin, ..self }
+    }
+
+    /// The file this position is in: its own, or `default` (the fact's file) when it
+    /// names none.
+    pub fn file_or(&self, default: &str) -> String {
+        self.origin
+            .file()
+            .map_or_else(|| default.to_string(), |f| f.to_string())
+    }
+}
+
+impl Serialize for Pos {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let file = self.origin.file();
+        let mut m = s.serialize_map(Some(2 + usize::from(file.is_some())))?;
+        m.serialize_entry("line", &self.line)?;
+        m.serialize_entry("column", &self.column)?;
+        if let Some(f) = file {
+            m.serialize_entry("file", &*f)?;
+        }
+        m.end()
+    }
+}
+
+/// Which file a [`Pos`] is in, when it says: a small handle on a file name, so that a
+/// position stays a plain copyable value. [`Origin::NONE`] (the default) is the file of
+/// the fact that holds the position. Names are kept for the life of the process, once
+/// each.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Origin(u32);
+
+/// File names behind [`Origin`] handles: index `i - 1` is handle `i`.
+struct Names {
+    list: Vec<std::sync::Arc<str>>,
+    index: std::collections::HashMap<std::sync::Arc<str>, u32>,
+}
+
+fn names() -> &'static std::sync::RwLock<Names> {
+    static NAMES: std::sync::OnceLock<std::sync::RwLock<Names>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        std::sync::RwLock::new(Names {
+            list: Vec::new(),
+            index: std::collections::HashMap::new(),
+        })
+    })
+}
+
+impl Origin {
+    /// No file of its own: the fact's.
+    pub const NONE: Origin = Origin(0);
+
+    /// The handle of a file name (the same name always gives the same handle).
+    pub fn of(file: &str) -> Origin {
+        if let Some(&i) = names()
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .index
+            .get(file)
+        {
+            return Origin(i);
+        }
+        let mut n = names().write().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = n.index.get(file) {
+            return Origin(i);
+        }
+        let name: std::sync::Arc<str> = std::sync::Arc::from(file);
+        n.list.push(name.clone());
+        let i = n.list.len() as u32;
+        n.index.insert(name, i);
+        Origin(i)
+    }
+
+    /// The file name, unless this is [`Origin::NONE`].
+    pub fn file(self) -> Option<std::sync::Arc<str>> {
+        if self.0 == 0 {
+            return None;
+        }
+        names()
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .list
+            .get(self.0 as usize - 1)
+            .cloned()
+    }
+
+    /// Whether this names a file.
+    pub fn is_some(self) -> bool {
+        self.0 != 0
+    }
+
+    /// The handle as a number (never 0 for a file): Terraform's evaluator identifies
+    /// files this way.
+    pub fn index(self) -> u32 {
+        self.0
+    }
+
+    /// The handle of a number [`Origin::index`] gave.
+    pub fn from_index(index: u32) -> Origin {
+        Origin(index)
+    }
+}
+
+/// Ordered by file name (no name first), so that sorting positions never depends on
+/// the order in which files were named.
+impl PartialOrd for Origin {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Origin {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if self.0 == other.0 {
+            return std::cmp::Ordering::Equal;
+        }
+        self.file().cmp(&other.file())
     }
 }
 
@@ -143,6 +273,20 @@ impl Node {
             Value::Map(entries) => entries.iter_mut().for_each(|e| {
                 e.key_pos = pos;
                 e.value.relocate(pos);
+            }),
+            _ => {}
+        }
+    }
+
+    /// Marks this node and everything in it as written in `origin`'s file: for
+    /// documents assembled from several files (a rendered Kustomize object).
+    pub fn set_origin(&mut self, origin: Origin) {
+        self.pos.origin = origin;
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|i| i.set_origin(origin)),
+            Value::Map(entries) => entries.iter_mut().for_each(|e| {
+                e.key_pos.origin = origin;
+                e.value.set_origin(origin);
             }),
             _ => {}
         }

@@ -84,7 +84,7 @@ fn render_within(report: &Report, limit: usize) -> String {
     let mut head = String::new();
     let _ = writeln!(head, "### breakout: {}\n", verdict(report, &counted));
     if let Some(line) = plan_summary(report) {
-        let _ = writeln!(head, "{}.\n", capitalized(&line));
+        let _ = writeln!(head, "{}.\n", super::capitalized(&line));
     }
 
     let mut sections = Vec::new();
@@ -471,14 +471,6 @@ fn strip_resource<'a>(message: &'a str, resource: &str) -> &'a str {
         .map(|m| m.trim_start_matches(':').trim_start())
         .filter(|m| !m.is_empty())
         .unwrap_or(message)
-}
-
-fn capitalized(line: &str) -> String {
-    let mut chars = line.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 fn noun<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {

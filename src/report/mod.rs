@@ -180,6 +180,16 @@ pub fn count_by_change(report: &Report, change: Change) -> usize {
         .count()
 }
 
+/// The line with its first letter in upper case (a sentence made of
+/// [`plan_summary`]).
+pub(crate) fn capitalized(line: &str) -> String {
+    let mut chars = line.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// `this plan introduces 2 findings (1 critical), keeps 1` (`these 2 plans introduce
 /// …`), or `None` when no plan was scanned. Suppressed findings do not count; kept
 /// findings left out by `--new-only` do.

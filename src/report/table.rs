@@ -398,7 +398,7 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
             ));
         }
         if let Some(line) = super::plan_summary(report) {
-            out.push_str(&wrapped(&capitalized(&line), width, 0, 2));
+            out.push_str(&wrapped(&super::capitalized(&line), width, 0, 2));
         }
     } else {
         let mut t = table(style);
@@ -443,7 +443,7 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
             ));
         }
         if let Some(line) = super::plan_summary(report) {
-            out.push_str(&wrapped(&capitalized(&line), width, 0, 2));
+            out.push_str(&wrapped(&super::capitalized(&line), width, 0, 2));
         }
         out.push_str(&wrapped(
             &format!("By family: {}", by_family(report)),
@@ -581,15 +581,6 @@ fn plan_cell(f: &Finding) -> String {
     f.plan
         .as_ref()
         .map(|p| format!("{}\n({})", p.change.as_str(), p.action))
-        .unwrap_or_default()
-}
-
-/// The line with its first letter in upper case.
-fn capitalized(line: &str) -> String {
-    let mut chars = line.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
 }
 

@@ -2,7 +2,7 @@
 //!
 //! `breakout(dir, args)` runs it in `dir` and returns a [`Run`]; `command` gives the
 //! prepared command for tests that add standard input or environment variables, and
-//! `finish` runs it. Every run is checked for crashes (a signal, a hang, a panic).
+//! `finish` runs it; `write_tree` and `write_file` lay out the files a test scans. Every run is checked for crashes (a signal, a hang, a panic).
 
 #![allow(dead_code)]
 
@@ -105,6 +105,22 @@ pub fn finish(cmd: &mut assert_cmd::Command) -> Run {
 /// Runs the binary in `dir`.
 pub fn breakout(dir: &Path, args: &[&str]) -> Run {
     finish(&mut command(dir, args))
+}
+
+/// Writes `(relative path, contents)` files into a new temporary folder.
+pub fn write_tree(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for (name, text) in files {
+        write_file(dir.path(), name, text);
+    }
+    dir
+}
+
+/// Writes `file` (a relative path) under `root`, creating its folders.
+pub fn write_file(root: &Path, file: &str, contents: impl AsRef<[u8]>) {
+    let path = root.join(file);
+    std::fs::create_dir_all(path.parent().expect("a file inside root")).unwrap();
+    std::fs::write(path, contents).unwrap();
 }
 
 /// Fails the test if the run was killed or panicked.

@@ -200,7 +200,17 @@ impl<'m> Instance<'m> {
                     } else {
                         without_documents(v, &self.shared.rendered.borrow())
                     };
-                    let node = v.to_node(file.id, fallback);
+                    // A value another module's files wrote (a container definition
+                    // passed out through an output, an argument of the caller) stays
+                    // located there; one from this module's other files (a variable's
+                    // default) is reported where it is used.
+                    let foreign = |o: crate::parse::Origin| {
+                        self.shared
+                            .module_of_file
+                            .get(&o.index())
+                            .is_some_and(|&m| m != self.index)
+                    };
+                    let node = v.to_node_tracing(file.id, fallback, &foreign);
                     let ctx = resources::Ctx {
                         rtype,
                         address: &self.prefixed(&address),

@@ -46,6 +46,8 @@ pub(super) struct Shared<'a> {
     pub(super) errors: RefCell<Vec<FileError>>,
     /// Files read by `file()`/`templatefile()`, kept alive for their positions.
     pub(super) extra_files: RefCell<Vec<Arc<str>>>,
+    /// The module (arena index) of every `.tf` file loaded, by file id.
+    pub(super) module_of_file: std::collections::HashMap<FileId, usize>,
 }
 
 impl Shared<'_> {

@@ -65,11 +65,10 @@ pub struct Outcome {
     pub loaded_dirs: Vec<PathBuf>,
 }
 
-/// A stable id for a file path.
+/// The id of a file path: its [`Origin`](crate::parse::Origin) handle, so a value
+/// evaluated in one file can name that file wherever it is used.
 pub fn file_id(path: &str) -> FileId {
-    path.bytes().fold(0x811c_9dc5u32, |h, b| {
-        (h ^ b as u32).wrapping_mul(0x0100_0193)
-    })
+    crate::parse::Origin::of(path).index()
 }
 
 /// Scans a root module: the `.tf` files in `dir`. When `named` is given (files named on
@@ -149,6 +148,12 @@ fn evaluate(
         rendered: RefCell::new(Vec::new()),
         errors: RefCell::new(Vec::new()),
         extra_files: RefCell::new(Vec::new()),
+        module_of_file: arena
+            .modules
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| m.files.iter().map(move |f| (f.id, i)))
+            .collect(),
     };
     let root_inputs = variables::root_variables(&shared, dir, inputs);
     let instance = Instance::new(&shared, root_index, String::new(), root_inputs, Vec::new());

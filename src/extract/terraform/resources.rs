@@ -410,14 +410,35 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         None => default("http_put_response_hop_limit").and_then(|h| h.parse().ok()),
     };
     let disabled = endpoint_eff.as_deref() == Some("disabled");
-    let imdsv1_allowed = if disabled {
-        Tri::No
+    // Not set (or null): EC2 decides at launch, from the AMI and the account.
+    let tokens_unset = tokens
+        .as_ref()
+        .is_none_or(|t| matches!(t.value, Value::Null));
+    let (imdsv1_allowed, imdsv1_reason) = if disabled {
+        (Tri::No, String::new())
     } else if !known(&endpoint) || !known(&tokens) {
-        Tri::Unknown
+        (
+            Tri::Unknown,
+            "http_tokens or http_endpoint is known only at apply time".to_string(),
+        )
     } else if tokens_eff.as_deref() == Some("required") {
-        Tri::No
+        (Tri::No, String::new())
+    } else if tokens_unset {
+        (
+            Tri::Unknown,
+            format!(
+                "http_tokens is not set{}, so the AMI and the account decide: EC2 requires \
+                 tokens for AMIs registered with ImdsSupport v2.0 (Amazon Linux 2023) or \
+                 when the account's default says so, and allows IMDSv1 otherwise",
+                if block.is_some() {
+                    ""
+                } else {
+                    " (no metadata_options block)"
+                }
+            ),
+        )
     } else {
-        Tri::Yes
+        (Tri::Yes, String::new())
     };
     let hop_limit_above_one = if disabled {
         Tri::No
@@ -438,6 +459,8 @@ fn metadata(ctx: &Ctx, values: &Node, facts: &mut Facts) {
         http_tokens: tokens_str,
         hop_limit,
         imdsv1_allowed,
+        http_tokens_unset: tokens_unset,
+        imdsv1_reason,
         hop_limit_above_one,
         eks_node_groups: Vec::new(),
         http_protocol_ipv6: text("http_protocol_ipv6")

@@ -77,7 +77,13 @@ pub struct Evaluator<'a> {
     vars: Vec<(String, V)>,
     budget: &'a Cell<u64>,
     depth: usize,
+    /// Render unknown interpolations as [`HOLE`] rather than giving up on the text: a
+    /// JSON heredoc with `${var.name}` inside still has a known structure.
+    holes: bool,
 }
+
+/// Stands for an unknown interpolation in rendered text (a private-use character).
+const HOLE: char = '\u{F8FF}';
 
 impl<'a> Evaluator<'a> {
     /// An evaluator for the file `file` whose text `lines` indexes.
@@ -94,6 +100,7 @@ impl<'a> Evaluator<'a> {
             vars: Vec::new(),
             budget,
             depth: 0,
+            holes: false,
         }
     }
 
@@ -236,7 +243,10 @@ impl<'a> Evaluator<'a> {
                 let body_pos = self.pos_of(h.template.span(), pos);
                 match self.render(h.template.iter(), pos)? {
                     Some(s) => self.heredoc_value(s, pos, body_pos),
-                    None => self.v(pos, Val::Unknown),
+                    None => {
+                        let with_holes = self.render_with_holes(h.template.iter(), pos)?;
+                        self.heredoc_with_holes(with_holes, pos, body_pos)
+                    }
                 }
             }
             Expression::Parenthesis(p) => self.eval(p.inner())?,
@@ -582,6 +592,61 @@ impl<'a> Evaluator<'a> {
         })
     }
 
+    /// Renders template elements with unknown interpolations as [`HOLE`]; `None` when
+    /// what is unknown is the text's shape (an `%{if}` or `%{for}` on an unknown).
+    fn render_with_holes<'t>(
+        &mut self,
+        elements: impl Iterator<Item = &'t Element>,
+        pos: Pos,
+    ) -> Result<Option<String>, EvalError> {
+        let before = self.holes;
+        self.holes = true;
+        let r = self.render(elements, pos);
+        self.holes = before;
+        r
+    }
+
+    /// The value of JSON text rendered with holes: its document, in which every string
+    /// that holds a hole is unknown, so what the text fixes (`"readonlyRootFilesystem":
+    /// false`) is still read; the text itself is unknown. Unknown when the text is not
+    /// JSON.
+    fn heredoc_with_holes(&self, text: Option<String>, pos: Pos, body_pos: Pos) -> V {
+        let Some(text) = text else {
+            return self.v(pos, Val::Unknown);
+        };
+        let trimmed = text.trim_start();
+        if !(trimmed.starts_with('{') || trimmed.starts_with('[')) {
+            return self.v(pos, Val::Unknown);
+        }
+        // A hole outside a JSON string (`"cpu": ${var.cpu}`) becomes a string of its own.
+        let mut quoted = String::with_capacity(text.len());
+        let (mut in_string, mut escaped) = (false, false);
+        for c in text.chars() {
+            match c {
+                HOLE if !in_string => {
+                    quoted.push('"');
+                    quoted.push(HOLE);
+                    quoted.push('"');
+                    continue;
+                }
+                '\\' if in_string && !escaped => escaped = true,
+                '"' if !escaped => in_string = !in_string,
+                _ => escaped = false,
+            }
+            if c != '\\' {
+                escaped = false;
+            }
+            quoted.push(c);
+        }
+        match crate::parse::json::parse(&quoted) {
+            Ok(doc) => {
+                let doc = V::from_node(&doc, self.file, body_pos.line.saturating_sub(1));
+                self.v(pos, Val::Encoded(None, Box::new(without_holes(doc))))
+            }
+            Err(_) => self.v(pos, Val::Unknown),
+        }
+    }
+
     /// Renders template elements; `None` when an interpolation is unknown.
     fn render<'t>(
         &mut self,
@@ -603,6 +668,7 @@ impl<'a> Evaluator<'a> {
                     let v = self.eval(&i.expr)?;
                     match self.to_text(&v)? {
                         Some(t) => out.push_str(&t),
+                        None if self.holes => out.push(HOLE),
                         None => unknown = true,
                     }
                     strip_next = matches!(i.strip, Strip::End | Strip::Both);
@@ -798,9 +864,33 @@ impl<'a> Evaluator<'a> {
             Some(s) => inner
                 .heredoc_value(s, Pos::new(1, 1), Pos::new(1, 1))
                 .used_at(pos, self.file),
-            None => self.v(pos, Val::Unknown),
+            None => {
+                let with_holes = inner.render_with_holes(template.iter(), Pos::new(1, 1))?;
+                let v = inner.heredoc_with_holes(with_holes, Pos::new(1, 1), Pos::new(1, 1));
+                if matches!(v.val, Val::Unknown) {
+                    self.v(pos, Val::Unknown)
+                } else {
+                    v.used_at(pos, self.file)
+                }
+            }
         })
     }
+}
+
+/// A document parsed from text with holes: strings that hold one are unknown (keys
+/// keep their text, with the hole written as `${…}`).
+fn without_holes(v: V) -> V {
+    let val = match v.val {
+        Val::Str(s) if s.contains(HOLE) => Val::Unknown,
+        Val::List(items) => Val::List(items.into_iter().map(without_holes).collect()),
+        Val::Map(m) => Val::Map(
+            m.into_iter()
+                .map(|(k, (p, x))| (k.replace(HOLE, "${…}"), (p, without_holes(x))))
+                .collect(),
+        ),
+        other => other,
+    };
+    V { val, ..v }
 }
 
 /// Strips whitespace before a `~` marker.

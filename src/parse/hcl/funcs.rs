@@ -667,7 +667,15 @@ fn merge(args: &[V]) -> Result<Val, String> {
     let mut out = BTreeMap::new();
     for a in args {
         match &a.val {
-            Val::Map(m) => out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone()))),
+            // Each key keeps the mark of the file its map was written in.
+            Val::Map(m) => out.extend(m.iter().map(|(k, (kpos, v))| {
+                let kpos = if kpos.origin.is_some() {
+                    *kpos
+                } else {
+                    kpos.in_file(crate::parse::Origin::from_index(a.file))
+                };
+                (k.clone(), (kpos, v.clone()))
+            })),
             Val::Null => {}
             Val::Unknown => return Ok(Val::Unknown),
             _ => return Err(format!("argument is a {}, not a map", a.type_name())),

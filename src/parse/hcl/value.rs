@@ -1,6 +1,6 @@
 //! Values of Terraform expressions, with where they were written.
 
-use crate::parse::{Entry, Node, Pos, Value};
+use crate::parse::{Entry, Node, Origin, Pos, Value};
 use std::collections::BTreeMap;
 
 /// Which source file a value was written in (an index into the module's files).
@@ -64,13 +64,17 @@ impl V {
     }
 
     /// The value as used at `pos` in `file`. A value written in another file is reported
-    /// where it is used, and so are the keys of a map written there (their positions
-    /// belong to that file); what the value holds keeps its own file.
+    /// where it is used; the keys of a map written there keep their positions, marked
+    /// with their file, for [`V::to_node_tracing`] to keep or move to the use. What the
+    /// value holds keeps its own file.
     pub fn used_at(mut self, pos: Pos, file: FileId) -> V {
         if self.file != file {
             if let Val::Map(m) = &mut self.val {
+                let origin = Origin::from_index(self.file);
                 for (kpos, _) in m.values_mut() {
-                    *kpos = pos;
+                    if !kpos.origin.is_some() {
+                        *kpos = kpos.in_file(origin);
+                    }
                 }
             }
             self.file = file;
@@ -105,8 +109,23 @@ impl V {
     /// strings become their decoded document: extractors read a policy or container
     /// definitions as a document, whether written as JSON text or not.
     pub fn to_node(&self, file: FileId, fallback: Pos) -> Node {
+        self.to_node_tracing(file, fallback, &|_| false)
+    }
+
+    /// As [`V::to_node`], but a position in a file that `keep` accepts (another
+    /// module's) stays where it was written, marked with its file, rather than moving
+    /// to where `file` uses it: a finding then points at the line a person changes.
+    pub fn to_node_tracing(
+        &self,
+        file: FileId,
+        fallback: Pos,
+        keep: &dyn Fn(Origin) -> bool,
+    ) -> Node {
+        let own = Origin::from_index(self.file);
         let pos = if self.file == file {
             self.pos
+        } else if keep(own) {
+            self.pos.in_file(own)
         } else {
             fallback
         };
@@ -116,15 +135,35 @@ impl V {
             Val::Num(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Value::Int(*n as i64),
             Val::Num(n) => Value::Float(*n),
             Val::Str(s) => Value::Str(s.clone()),
-            Val::Encoded(_, doc) => return doc.to_node(file, pos),
-            Val::List(items) => Value::Seq(items.iter().map(|i| i.to_node(file, pos)).collect()),
+            Val::Encoded(_, doc) => return doc.to_node_tracing(file, pos, keep),
+            Val::List(items) => Value::Seq(
+                items
+                    .iter()
+                    .map(|i| i.to_node_tracing(file, pos, keep))
+                    .collect(),
+            ),
             Val::Map(m) => Value::Map(
                 m.iter()
                     .map(|(k, (kpos, v))| Entry {
                         key: k.clone(),
-                        // A key is written where its map is.
-                        key_pos: if self.file == file { *kpos } else { pos },
-                        value: v.to_node(file, pos),
+                        // A key is written where its map is (or, for a map used in
+                        // another file, where its own mark says).
+                        key_pos: if kpos.origin.index() == file {
+                            kpos.in_file(Origin::NONE)
+                        } else if kpos.origin.is_some() {
+                            if keep(kpos.origin) {
+                                *kpos
+                            } else {
+                                pos
+                            }
+                        } else if self.file == file {
+                            *kpos
+                        } else if keep(own) {
+                            kpos.in_file(own)
+                        } else {
+                            pos
+                        },
+                        value: v.to_node_tracing(file, pos, keep),
                     })
                     .collect(),
             ),
