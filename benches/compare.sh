@@ -33,8 +33,10 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "after:  $AFTER ($(git rev-parse --short HEAD))"
 [ -n "${BEFORE:-}" ] && echo "before: $BEFORE"
 
-# Scans are expected to find things (exit 1); 0 and 1 are both success here.
-scan() { echo "$1 scan $2 --format json --output /dev/null --quiet; test \$? -le 1"; }
+# Scans are expected to find things (exit 1): hyperfine ignores exit codes (-i), and
+# each binary is first run once here to check it really scanned (0 or 1).
+scan() { echo "$1 scan $2 --format json --output /dev/null --quiet"; }
+check() { local rc=0; "$1" scan "$2" --format json --output /dev/null --quiet || rc=$?; [ "$rc" -le 1 ] || { echo "$1 failed on $2 (exit $rc)" >&2; exit 1; }; }
 
 peak_rss() { # binary dir -> MiB
   /usr/bin/time -v "$1" scan "$2" --format json --output /dev/null --quiet 2>&1 >/dev/null \
@@ -51,10 +53,11 @@ for n in "${SIZES[@]}"; do
   echo
   echo "== $n files: $k8s Kubernetes, $tf Terraform, $(du -sm "$CORPUS" | cut -f1) MB =="
   cmds=()
-  [ -n "${BEFORE:-}" ] && cmds+=(-n before "$(scan "$BEFORE" "$CORPUS")")
+  check "$AFTER" "$CORPUS"
+  [ -n "${BEFORE:-}" ] && check "$BEFORE" "$CORPUS" && cmds+=(-n before "$(scan "$BEFORE" "$CORPUS")")
   cmds+=(-n after "$(scan "$AFTER" "$CORPUS")")
-  hyperfine -N --warmup 1 --runs "$RUNS" -i "${cmds[@]}" --export-json "$CORPUS.json" \
-    | grep -v '^ *$' || true
+  hyperfine -N --warmup 1 --runs "$RUNS" -i "${cmds[@]}" --export-json "$CORPUS.json" 2>&1 \
+    | grep -Ev '^ *$|Warning|first benchmarking|caches' || true
   for kind in k8s terraform; do
     files=$(find "$CORPUS/$kind" -type f | wc -l)
     bytes=$(du -sb "$CORPUS/$kind" | cut -f1)
@@ -63,7 +66,7 @@ for n in "${SIZES[@]}"; do
       # Mean of three runs, wall and CPU (user+sys), from GNU time.
       read -r wall cpu < <(for _ in 1 2 3; do
           /usr/bin/time -f '%e %U %S' "$bin" scan "$CORPUS/$kind" --format json --output /dev/null --quiet 2>&1 >/dev/null | tail -1
-        done | awk '{w+=$1; c+=$2+$3} END {printf "%.3f %.3f", w/NR, c/NR}')
+        done | awk '{w+=$1; c+=$2+$3} END {printf "%.3f %.3f\n", w/NR, c/NR}')
       awk -v k="$kind" -v b="$b" -v f="$files" -v by="$bytes" -v w="$wall" -v c="$cpu" -v r="$(peak_rss "$bin" "$CORPUS/$kind")" \
         'BEGIN {printf "%-9s %-6s %6d files %7.1f MB  wall %6.3f s  cpu %6.3f s  %8.0f files/s  %6.1f MB/s  peak RSS %4d MiB\n", k, b, f, by/1e6, w, c, f/w, by/1e6/w, r}'
     done
