@@ -9,13 +9,13 @@
 //! covers from the Allows of all the others: the same rule, and the same action
 //! catalog, BRK101–BRK104 apply within one policy.
 
-use crate::extract::terraform::refs::refers_to;
+use crate::extract::terraform::refs::{refers_to, without_keys};
 use crate::extract::{dynamodb, iam};
 use crate::facts::{
     CustomerPolicy, Facts, IamRole, IamStatement, PathStep, PolicyKind, RolePolicy,
 };
 use crate::parse::Pos;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 /// What a role grants in DynamoDB, and where that comes from.
 #[derive(Clone, Debug, Default)]
@@ -172,6 +172,12 @@ pub struct Roles<'a> {
     pub grants: Vec<Grant>,
     /// Each grant's kind and summary, worked out once.
     pub summaries: Vec<(GrantKind, String)>,
+    /// The roles by Terraform address, so a lookup reads the few candidates rather
+    /// than every role (plans with thousands of roles made it quadratic).
+    by_address: AddressIndex<'a>,
+    /// The roles by ARN and by name.
+    by_arn: HashMap<&'a str, Vec<usize>>,
+    by_name: HashMap<&'a str, Vec<usize>>,
 }
 
 impl<'a> Roles<'a> {
@@ -188,10 +194,23 @@ impl<'a> Roles<'a> {
             .into_iter()
             .filter(|(_, s)| s.kind == PolicyKind::Identity)
             .collect();
+        let links = Links::new(&bindings, &statements);
         let grants: Vec<Grant> = roles
             .iter()
-            .map(|r| grant(*r, &bindings, &customer, &statements))
+            .map(|r| grant(*r, &bindings, &customer, &statements, &links))
             .collect();
+        let mut by_address = AddressIndex::default();
+        let mut by_arn: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, (at, r)) in roles.iter().enumerate() {
+            by_address.add(*at, &r.resource, i);
+            if let Some(arn) = r.arn.as_deref() {
+                by_arn.entry(arn).or_default().push(i);
+            }
+            if let Some(name) = r.name.as_deref() {
+                by_name.entry(name).or_default().push(i);
+            }
+        }
         let summaries = grants
             .iter()
             .map(|g: &Grant| (g.kind(), g.summary()))
@@ -202,6 +221,9 @@ impl<'a> Roles<'a> {
             at: roles.iter().map(|(i, _)| *i).collect(),
             roles: roles.into_iter().map(|(_, r)| r).collect(),
             grants,
+            by_address,
+            by_arn,
+            by_name,
         }
     }
 
@@ -210,8 +232,22 @@ impl<'a> Roles<'a> {
     /// places (two environments of one repository), the roles nearest the reference
     /// (the longest common folder of where their facts come from) are taken.
     pub fn resolve(&self, value: Option<&str>, refs: &[String], at: usize) -> RoleLink {
+        // Candidates from the indexes, then the same tests as a scan of every role.
+        let mut candidates: Vec<usize> = Vec::new();
+        for x in refs {
+            self.by_address.candidates(at, x, &mut candidates);
+        }
+        if refs.is_empty() {
+            if let Some(v) = value {
+                candidates.extend(self.by_arn.get(v).into_iter().flatten());
+                if let Some(name) = role_name_of(v) {
+                    candidates.extend(self.by_name.get(name).into_iter().flatten());
+                }
+            }
+        }
         let mut found: BTreeSet<usize> = BTreeSet::new();
-        for (i, r) in self.roles.iter().enumerate() {
+        for i in candidates {
+            let r = self.roles[i];
             let by_ref = self.at[i] == at && refs.iter().any(|x| refers_to(x, &r.resource));
             let by_name = refs.is_empty() && value.is_some_and(|v| names_role(v, r));
             if by_ref || by_name {
@@ -272,15 +308,174 @@ fn names_role(value: &str, r: &IamRole) -> bool {
     if r.arn.as_deref() == Some(value) {
         return true;
     }
-    let name = if value.starts_with("arn:") {
+    role_name_of(value).is_some_and(|name| r.name.as_deref() == Some(name))
+}
+
+/// The role name a name or ARN gives (none for an ARN of something else than a role).
+fn role_name_of(value: &str) -> Option<&str> {
+    if value.starts_with("arn:") {
         if !value.contains(":role/") {
-            return false;
+            return None;
         }
-        value.rsplit('/').next().unwrap_or(value)
+        Some(value.rsplit('/').next().unwrap_or(value))
     } else {
-        value
-    };
-    r.name.as_deref() == Some(name)
+        Some(value)
+    }
+}
+
+/// Facts by Terraform address within an element of the scan's facts, for
+/// [`refers_to`] lookups: every address a reference can name shares with it either
+/// the part before its first `[` (an instance of it) or, for a reference without
+/// keys, its text with the keys left out. Lookups give candidates; callers apply
+/// `refers_to` itself, so the index changes what is read, never what matches.
+#[derive(Default)]
+struct AddressIndex<'a> {
+    by_stem: HashMap<(usize, &'a str), Vec<usize>>,
+    by_unkeyed: HashMap<(usize, String), Vec<usize>>,
+}
+
+/// The part of an address before its first `[`.
+fn stem(address: &str) -> &str {
+    address.split('[').next().unwrap_or(address)
+}
+
+impl<'a> AddressIndex<'a> {
+    fn add(&mut self, at: usize, address: &'a str, i: usize) {
+        self.by_stem.entry((at, stem(address))).or_default().push(i);
+        if address.contains('[') {
+            self.by_unkeyed
+                .entry((at, without_keys(address)))
+                .or_default()
+                .push(i);
+        }
+    }
+
+    /// Adds the facts at `at` whose address `reference` may refer to.
+    fn candidates(&self, at: usize, reference: &str, out: &mut Vec<usize>) {
+        // `by_stem` also holds every address without keys under its own text.
+        if let Some(v) = self.by_stem.get(&(at, stem(reference))) {
+            out.extend(v);
+        }
+        if !reference.contains('[') {
+            if let Some(v) = self.by_unkeyed.get(&(at, reference.to_string())) {
+                out.extend(v);
+            }
+        }
+    }
+}
+
+/// Role bindings and policy statements indexed for [`grant`].
+struct Links<'a> {
+    /// Bindings by the Terraform address their role references name.
+    bindings_by_ref: ReverseIndex<'a>,
+    /// Bindings without references by their role value, and by the role name it gives.
+    bindings_by_value: HashMap<&'a str, Vec<usize>>,
+    bindings_by_name: HashMap<&'a str, Vec<usize>>,
+    /// Statements by the address of the policy that holds them.
+    statements: AddressIndex<'a>,
+    statements_by_holder: HashMap<(usize, &'a str), Vec<usize>>,
+}
+
+/// References indexed by what they can name: for a reference `x` in element `at`,
+/// an address `a` with `refers_to(x, a)` has `stem(a) == stem(x)` or, when `x` has
+/// no keys, `without_keys(a) == x`.
+#[derive(Default)]
+struct ReverseIndex<'a> {
+    by_stem: HashMap<(usize, &'a str), Vec<usize>>,
+    by_text: HashMap<(usize, &'a str), Vec<usize>>,
+}
+
+impl<'a> ReverseIndex<'a> {
+    fn add(&mut self, at: usize, reference: &'a str, i: usize) {
+        self.by_stem
+            .entry((at, stem(reference)))
+            .or_default()
+            .push(i);
+        if !reference.contains('[') {
+            self.by_text.entry((at, reference)).or_default().push(i);
+        }
+    }
+
+    /// Adds the holders of references in element `at` that may name `address`.
+    fn candidates(&self, at: usize, address: &str, out: &mut Vec<usize>) {
+        if let Some(v) = self.by_stem.get(&(at, stem(address))) {
+            out.extend(v);
+        }
+        if address.contains('[') {
+            let unkeyed = without_keys(address);
+            if let Some(v) = self.by_text.get(&(at, unkeyed.as_str())) {
+                out.extend(v);
+            }
+        }
+    }
+}
+
+impl<'a> Links<'a> {
+    fn new(bindings: &[(usize, &'a RolePolicy)], statements: &[(usize, &'a IamStatement)]) -> Self {
+        let mut links = Links {
+            bindings_by_ref: ReverseIndex::default(),
+            bindings_by_value: HashMap::new(),
+            bindings_by_name: HashMap::new(),
+            statements: AddressIndex::default(),
+            statements_by_holder: HashMap::new(),
+        };
+        for (i, &(at, b)) in bindings.iter().enumerate() {
+            for x in &b.role_refs {
+                links.bindings_by_ref.add(at, x, i);
+            }
+            if b.role_refs.is_empty() {
+                if let Some(v) = b.role.as_deref() {
+                    links.bindings_by_value.entry(v).or_default().push(i);
+                    if let Some(name) = role_name_of(v) {
+                        links.bindings_by_name.entry(name).or_default().push(i);
+                    }
+                }
+            }
+        }
+        for (i, &(at, s)) in statements.iter().enumerate() {
+            links.statements.add(at, &s.resource, i);
+            links
+                .statements_by_holder
+                .entry((at, s.resource.as_str()))
+                .or_default()
+                .push(i);
+        }
+        links
+    }
+
+    /// The bindings that may bind a policy to the role, in their order.
+    fn bindings_of(&self, role_at: usize, role: &IamRole) -> Vec<usize> {
+        let mut out = Vec::new();
+        self.bindings_by_ref
+            .candidates(role_at, &role.resource, &mut out);
+        if let Some(arn) = role.arn.as_deref() {
+            out.extend(self.bindings_by_value.get(arn).into_iter().flatten());
+        }
+        if let Some(name) = role.name.as_deref() {
+            out.extend(self.bindings_by_name.get(name).into_iter().flatten());
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The statements that may be held by `holder` or named by `refs` in element
+    /// `at`, in their order.
+    fn statements_of(&self, at: usize, holder: &str, refs: &[String]) -> Vec<usize> {
+        let mut out = Vec::new();
+        out.extend(
+            self.statements_by_holder
+                .get(&(at, holder))
+                .into_iter()
+                .flatten(),
+        );
+        for x in refs {
+            self.statements.candidates(at, x, &mut out);
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
 }
 
 /// Whether a policy ARN or name names the customer policy.
@@ -334,6 +529,7 @@ fn grant(
     bindings: &[(usize, &RolePolicy)],
     customer: &[(usize, &CustomerPolicy)],
     statements: &[(usize, &IamStatement)],
+    links: &Links<'_>,
 ) -> Grant {
     let mut out = Grant::default();
     // The role's statements (from every policy bound to it) and its AWS managed policies.
@@ -341,15 +537,22 @@ fn grant(
     let mut managed: Vec<(&RolePolicy, &'static dynamodb::ManagedPolicy, String)> = Vec::new();
     // A policy's statements are in the same element as the policy.
     let holders = |at: usize, holder: &str, refs: &[String]| -> Vec<&IamStatement> {
-        statements
-            .iter()
+        links
+            .statements_of(at, holder, refs)
+            .into_iter()
+            .map(|i| &statements[i])
             .filter(|(i, s)| {
                 *i == at && (s.resource == holder || refs.iter().any(|x| refers_to(x, &s.resource)))
             })
             .map(|(_, s)| *s)
             .collect()
     };
-    for &(b_at, b) in bindings.iter().filter(|b| binds(**b, (role_at, role))) {
+    let candidates = links.bindings_of(role_at, role);
+    for &(b_at, b) in candidates
+        .iter()
+        .map(|&i| &bindings[i])
+        .filter(|b| binds(**b, (role_at, role)))
+    {
         let mut matched = false;
         if b.kind == "inline" {
             let holder = b.policy.clone().unwrap_or_default();

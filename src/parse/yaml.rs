@@ -1,30 +1,21 @@
-//! YAML → [`Node`] with serde-saphyr, read the way Kubernetes reads manifests:
-//! multi-document, YAML 1.1 booleans, legacy octal numbers, merge keys, and
-//! budgets that stop alias bombs and runaway nesting before they expand.
+//! YAML → [`Node`], read the way Kubernetes reads manifests: multi-document, YAML 1.1
+//! booleans, legacy octal numbers, merge keys, and budgets that stop alias bombs and
+//! runaway nesting before they expand.
 //!
 //! A key written twice in one mapping is an error (YAML requires unique keys and the
 //! Kubernetes API server rejects duplicate fields under strict validation), located at
 //! the second key; [`parse_lenient`] still returns the documents, the last value
 //! winning as it does where the API server only warns, so they can be judged.
 
-use super::{Entry, Node, ParseError, Pos, Value};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::budget::{Budget, BudgetBreach};
-use serde_saphyr::granit_parser::{
-    ErrorKind as ScanErrorKind, Event, Parser, ScanError, StructureStyle,
-};
-use serde_saphyr::localizer::ExternalMessageSource;
-use serde_saphyr::{MessageFormatter, Spanned, UserMessageFormatter};
-use std::fmt;
+mod events;
+pub mod reference;
 
-/// Deepest nesting accepted; real manifests (CRD schemas included) stay far below.
-const MAX_DEPTH: usize = 128;
+use super::{Node, ParseError};
 
-/// How every message about a limit ends.
-const NOT_SCANNED: &str = "; not scanned";
+pub(crate) use reference::to_parse_error;
 
-/// Parses every document of a YAML stream. Empty documents become `Null` nodes. A
-/// duplicate key is an error.
+/// Parses every document of a YAML stream. Empty documents are left out. A duplicate
+/// key is an error.
 pub fn parse(text: &str) -> Result<Vec<Node>, ParseError> {
     let (docs, duplicates) = parse_lenient(text)?;
     match duplicates.into_iter().next() {
@@ -37,395 +28,17 @@ pub fn parse(text: &str) -> Result<Vec<Node>, ParseError> {
 /// its last value (the earlier one dropped). Returns the documents and one error per
 /// duplicate key, at the repeated key; fails only on errors that stop reading.
 pub fn parse_lenient(text: &str) -> Result<(Vec<Node>, Vec<ParseError>), ParseError> {
-    DUPLICATES.with(|d| d.borrow_mut().clear());
-    let docs: Result<Vec<YamlNode>, _> = serde_saphyr::from_multiple_with_options(text, options());
-    let duplicates = DUPLICATES.with(|d| std::mem::take(&mut *d.borrow_mut()));
-    let docs = docs.map_err(|e| to_parse_error(text, &e))?;
-    Ok((docs.into_iter().map(|d| d.0).collect(), duplicates))
-}
-
-thread_local! {
-    /// Duplicate keys met while deserializing on this thread (the visitor cannot
-    /// return them alongside its value).
-    static DUPLICATES: std::cell::RefCell<Vec<ParseError>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn options() -> serde_saphyr::Options {
-    let mut opts = serde_saphyr::Options::default();
-    opts.budget = Some(budget());
-    // Aliases in real manifests copy a few small blocks; a bomb replays millions.
-    opts.alias_limits.max_total_replayed_events = 200_000;
-    opts.legacy_octal_numbers = true;
-    // Repeated keys reach the visitor, which keeps the last and records the error.
-    opts.duplicate_keys = serde_saphyr::DuplicateKeyPolicy::PassThrough;
-    opts.with_snippet = false;
-    opts.emit_comments = false;
-    opts
-}
-
-fn budget() -> Budget {
-    let mut budget = Budget::default();
-    // Defaults suit config files; a large manifest bundle (10 MB and more) needs room.
-    budget.max_events = 50_000_000;
-    budget.max_nodes = 20_000_000;
-    budget.max_documents = 1_000_000;
-    budget.max_depth = MAX_DEPTH;
-    budget.max_reader_input_bytes = None;
-    budget
-}
-
-/// A serde-saphyr error as a [`ParseError`]: one line in the user's terms, at the
-/// position that explains it best.
-pub(crate) fn to_parse_error(text: &str, e: &serde_saphyr::Error) -> ParseError {
-    let (mut pos, mut message) = describe(e);
-    if let (Some(scan), Some(p)) = (scan_error(e), pos) {
-        if matches!(scan.kind(), ScanErrorKind::TabInBlockIndentation) {
-            // The scanner reports the content after the indentation; point at the tab.
-            pos = Some(first_tab_before(text, p));
-        } else if let Some((bracket, open)) = unclosed_flow(text, p) {
-            // As the parser says when the file ends inside the collection.
-            message = format!("unclosed bracket '{bracket}' (parsing stopped at {p}: {message})");
-            pos = Some(open);
-        }
-    }
-    let limit = is_limit(e);
-    ParseError {
-        pos,
-        message,
-        limit,
-    }
-}
-
-/// Whether serde-saphyr stopped at one of the budgets rather than at bad syntax.
-fn is_limit(e: &serde_saphyr::Error) -> bool {
-    use serde_saphyr::Error as E;
-    match e {
-        E::WithSnippet { error, .. } | E::AliasError { error, .. } => is_limit(error),
-        E::Budget { .. }
-        | E::AliasReplayLimitExceeded { .. }
-        | E::AliasExpansionLimitExceeded { .. }
-        | E::AliasReplayStackDepthExceeded { .. }
-        | E::AliasReplayCounterOverflow { .. } => true,
-        _ => {
-            scan_error(e).is_some_and(|s| matches!(s.kind(), ScanErrorKind::RecursionLimitExceeded))
-        }
-    }
-}
-
-/// Position and message of an error, unwrapping the alias and snippet wrappers
-/// serde-saphyr puts around the original error.
-fn describe(e: &serde_saphyr::Error) -> (Option<Pos>, String) {
-    use serde_saphyr::Error as E;
-    match e {
-        E::WithSnippet { error, .. } => describe(error),
-        // Inside an alias the inner error's own location is that of the replayed
-        // events; the alias, where the anchor was used, is what the user wrote.
-        E::AliasError {
-            error, locations, ..
-        } => {
-            let (inner, message) = describe(error);
-            let used = to_pos(locations.reference_location);
-            let defined = to_pos(locations.defined_location);
-            let pos = used.or(defined).or(inner);
-            let message = match defined {
-                Some(d) if Some(d) != pos => {
-                    let (what, end) = message
-                        .strip_suffix(NOT_SCANNED)
-                        .map_or((message.as_str(), ""), |m| (m, NOT_SCANNED));
-                    format!("{what} (this alias repeats the anchor at {d}){end}")
-                }
-                _ => message,
-            };
-            (pos, message)
-        }
-        _ => (e.location().and_then(to_pos), message(e)),
-    }
-}
-
-fn to_pos(l: serde_saphyr::Location) -> Option<Pos> {
-    (l.line() > 0).then(|| Pos::new(l.line() as u32, l.column().max(1) as u32))
-}
-
-/// One line, in the user's terms: no Rust values, no advice about library options.
-fn message(e: &serde_saphyr::Error) -> String {
-    use serde_saphyr::Error as E;
-    let text = match e {
-        E::Budget { breach, .. } => budget_message(breach),
-        E::AliasReplayLimitExceeded {
-            max_total_replayed_events,
-            ..
-        } => format!(
-            "alias bomb: aliases expand to more than {max_total_replayed_events} YAML values; \
-             not scanned"
-        ),
-        E::AliasExpansionLimitExceeded {
-            max_expansions_per_anchor,
-            ..
-        } => format!(
-            "alias bomb: an anchor is repeated by aliases more than \
-             {max_expansions_per_anchor} times; not scanned"
-        ),
-        E::AliasReplayStackDepthExceeded { max_depth, .. } => {
-            format!("aliases nested more than {max_depth} levels deep; not scanned")
-        }
-        E::AliasReplayCounterOverflow { .. } => {
-            "alias bomb: aliases expand too far; not scanned".to_string()
-        }
-        E::UnknownAnchor { .. } => "alias to an anchor that is not defined before it".to_string(),
-        E::DuplicateMappingKey { key: Some(k), .. } => {
-            format!("duplicate mapping key `{k}` (Kubernetes rejects duplicate fields)")
-        }
-        E::DuplicateMappingKey { key: None, .. } => {
-            "duplicate mapping key (Kubernetes rejects duplicate fields)".to_string()
-        }
-        _ => UserMessageFormatter.format_message(e).into_owned(),
-    };
-    // A multi-line message keeps its first line; control characters go.
-    let line = text.lines().next().unwrap_or("").trim();
-    line.chars().filter(|c| !c.is_control()).collect()
-}
-
-/// The limit a budget breach hit, as the user would say it.
-fn budget_message(breach: &BudgetBreach) -> String {
-    let b = budget();
-    match breach {
-        BudgetBreach::Depth { .. } => {
-            format!("nesting deeper than {} levels; not scanned", b.max_depth)
-        }
-        BudgetBreach::Events { .. } => format!(
-            "too large: more than {} YAML parser events; not scanned",
-            b.max_events
-        ),
-        BudgetBreach::Nodes { .. } => {
-            format!(
-                "too large: more than {} YAML values; not scanned",
-                b.max_nodes
-            )
-        }
-        BudgetBreach::Documents { .. } => {
-            format!("more than {} YAML documents; not scanned", b.max_documents)
-        }
-        BudgetBreach::ScalarBytes { .. } => format!(
-            "too large: more than {} bytes of text in values; not scanned",
-            b.max_total_scalar_bytes
-        ),
-        BudgetBreach::InputBytes { .. } => "too large; not scanned".to_string(),
-        BudgetBreach::Aliases { .. } => {
-            format!("more than {} aliases; not scanned", b.max_aliases)
-        }
-        BudgetBreach::Anchors { .. } => {
-            format!("more than {} anchors; not scanned", b.max_anchors)
-        }
-        BudgetBreach::AliasAnchorRatio { aliases, anchors } => {
-            format!("alias bomb: {aliases} aliases for {anchors} anchors; not scanned")
-        }
-        BudgetBreach::MergeKeys { .. } => format!(
-            "more than {} merge keys (`<<`); not scanned",
-            b.max_merge_keys
-        ),
-        BudgetBreach::RecordedAnchorEvents { .. } | BudgetBreach::RecordedAnchorBytes { .. } => {
-            "anchored blocks too large to replay; not scanned".to_string()
-        }
-        BudgetBreach::SequenceUnbalanced => "a closing bracket without its opening one".to_string(),
-        BudgetBreach::InclusionDepth { .. }
-        | BudgetBreach::PropertyExpansionDepth { .. }
-        | BudgetBreach::PropertyInterpolationWork { .. } => {
-            "too complex to expand; not scanned".to_string()
-        }
-        _ => "too large or too complex; not scanned".to_string(),
-    }
-}
-
-/// The YAML parser's own error, when the error is a syntax error.
-fn scan_error(e: &serde_saphyr::Error) -> Option<&ScanError> {
-    match e {
-        serde_saphyr::Error::WithSnippet { error, .. } => scan_error(error),
-        serde_saphyr::Error::ExternalMessage { source, .. } => match source.as_ref() {
-            ExternalMessageSource::Parser(scan) => Some(scan),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
-/// The first tab of the run of blanks that ends just before `pos` on its line.
-fn first_tab_before(text: &str, pos: Pos) -> Pos {
-    let Some(line) = text.lines().nth(pos.line as usize - 1) else {
-        return pos;
-    };
-    let before: Vec<char> = line.chars().take(pos.column as usize - 1).collect();
-    let blanks = before
-        .iter()
-        .rev()
-        .take_while(|c| matches!(c, ' ' | '\t'))
-        .count();
-    let start = before.len() - blanks;
-    match before[start..].iter().position(|&c| c == '\t') {
-        Some(i) => Pos::new(pos.line, (start + i) as u32 + 1),
-        None => pos,
-    }
-}
-
-/// When the parser stopped at `at` inside a flow collection (`[...]`, `{...}`) that
-/// was opened on an earlier line indented no less than the line it stopped on, the
-/// collection was most likely never closed: its bracket and where it is.
-fn unclosed_flow(text: &str, at: Pos) -> Option<(char, Pos)> {
-    // Replay the events up to the error, keeping the collections still open.
-    let mut open: Vec<Option<(char, Pos)>> = Vec::new();
-    let mut parser = Parser::new_from_str(text);
-    let error = loop {
-        match parser.next_event()? {
-            Ok((event, span)) => match event {
-                Event::SequenceStart(style, ..) | Event::MappingStart(style, ..) => {
-                    let pos = Pos::new(span.start.line() as u32, span.start.col() as u32 + 1);
-                    let bracket = text
-                        .get(span.start.byte_offset()?..)
-                        .and_then(|t| t.chars().next())
-                        .filter(|c| matches!(c, '[' | '{'));
-                    open.push(match (style, bracket) {
-                        (StructureStyle::Flow, Some(b)) => Some((b, pos)),
-                        _ => None,
-                    });
-                }
-                Event::SequenceEnd | Event::MappingEnd => {
-                    open.pop();
-                }
-                Event::StreamEnd => return None,
-                _ => {}
-            },
-            Err(e) => break e,
-        }
-    };
-    // Only when this replay stopped where serde-saphyr did.
-    let m = error.marker();
-    if (m.line() as u32, m.col() as u32 + 1) != (at.line, at.column) {
-        return None;
-    }
-    // Implicit `key: value` pairs in a flow sequence open a mapping of their own.
-    let (bracket, pos) = open.iter().rev().find_map(|o| *o)?;
-    let indent = |line: u32| {
-        let l = text.lines().nth(line as usize - 1).unwrap_or("");
-        l.len() - l.trim_start_matches([' ', '\t']).len()
-    };
-    (at.line > pos.line && indent(at.line) <= indent(pos.line)).then_some((bracket, pos))
-}
-
-/// A [`Node`] deserialized from YAML, with the position serde-saphyr reports.
-struct YamlNode(Node);
-
-impl<'de> Deserialize<'de> for YamlNode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = Spanned::<YamlValue>::deserialize(d)?;
-        let pos = Pos::new(s.referenced.line() as u32, s.referenced.column() as u32);
-        Ok(YamlNode(Node::new(pos, s.value.0)))
-    }
-}
-
-struct YamlValue(Value);
-
-impl<'de> Deserialize<'de> for YamlValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor).map(YamlValue)
-    }
-}
-
-/// A mapping key: any scalar, kept as its text.
-struct KeyText(String);
-
-impl<'de> Deserialize<'de> for KeyText {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match d.deserialize_any(ValueVisitor)? {
-            Value::Str(s) => Ok(KeyText(s)),
-            Value::Int(i) => Ok(KeyText(i.to_string())),
-            Value::Float(f) => Ok(KeyText(f.to_string())),
-            Value::Bool(b) => Ok(KeyText(b.to_string())),
-            Value::Null => Ok(KeyText("null".into())),
-            _ => Err(de::Error::custom("complex mapping keys are not supported")),
-        }
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
-    }
-    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
-    }
-    fn visit_i128<E>(self, v: i128) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
-    }
-    fn visit_u128<E>(self, v: u128) -> Result<Value, E> {
-        Ok(i64::try_from(v).map_or(Value::Float(v as f64), Value::Int))
-    }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_string()))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
-    }
-    fn visit_bytes<E>(self, v: &[u8]) -> Result<Value, E> {
-        Ok(Value::Str(String::from_utf8_lossy(v).into_owned()))
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
-        while let Some(YamlNode(n)) = seq.next_element()? {
-            items.push(n);
-        }
-        Ok(Value::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries: Vec<Entry> = Vec::new();
-        while let Some(key) = map.next_key::<Spanned<KeyText>>()? {
-            let YamlNode(value) = map.next_value()?;
-            let key_pos = Pos::new(key.referenced.line() as u32, key.referenced.column() as u32);
-            if let Some(i) = entries.iter().position(|e| e.key == key.value.0) {
-                DUPLICATES.with(|d| {
-                    d.borrow_mut().push(ParseError::at(
-                        key_pos,
-                        format!(
-                            "duplicate mapping key `{}` (Kubernetes rejects duplicate fields; the last one is judged)",
-                            key.value.0
-                        ),
-                    ))
-                });
-                entries.remove(i);
-            }
-            entries.push(Entry {
-                key: key.value.0,
-                key_pos,
-                value,
-            });
-        }
-        Ok(Value::Map(entries))
-    }
+    // The event reader reads what manifests are made of; what it declines (errors
+    // above all) the serde-saphyr reader reads, so messages and positions are its own.
+    events::parse_lenient(text).or_else(|_| reference::parse_lenient(text))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::reference::{first_tab_before, message, unclosed_flow};
     use super::*;
+    use crate::parse::{Pos, Value};
+    use serde_saphyr::budget::BudgetBreach;
 
     fn one(text: &str) -> Node {
         let mut docs = parse(text).unwrap();
@@ -674,5 +287,188 @@ mod tests {
         let e = parse(&text).unwrap_err();
         assert!(e.message.starts_with("alias bomb"), "{e:?}");
         assert!(e.limit && e.pos.is_some(), "{e:?}");
+    }
+}
+
+/// The event reader against the serde-saphyr reader it replaced: on every YAML file the
+/// project has (tests, samples, the peers' corpus in `../shared/corpus`, and the folders
+/// in `BREAKOUT_YAML_DIRS`, `:`-separated), and on made-up streams that exercise what
+/// manifests rarely hold, whatever the event reader returns must be exactly what the
+/// reference returns: the same trees, values and positions, the same duplicate-key
+/// errors in the same order.
+#[cfg(test)]
+mod differential {
+    use super::{events, reference};
+    use std::path::{Path, PathBuf};
+
+    /// Compares the two readers on one text; true when the event reader answered.
+    pub(super) fn agree(text: &str, what: &str) -> bool {
+        let Ok(fast) = events::parse_lenient(text) else {
+            return false;
+        };
+        match reference::parse_lenient(text) {
+            Ok(slow) => {
+                assert_eq!(fast.1, slow.1, "duplicates differ: {what}\n{text}");
+                assert_eq!(fast.0.len(), slow.0.len(), "document count: {what}\n{text}");
+                for (i, (f, s)) in fast.0.iter().zip(&slow.0).enumerate() {
+                    assert_eq!(f, s, "document {i} differs: {what}\n{text}");
+                }
+            }
+            Err(e) => {
+                panic!("the event reader read what the reference refuses ({e:?}): {what}\n{text}")
+            }
+        }
+        true
+    }
+
+    fn collect(path: &Path, out: &mut Vec<PathBuf>) {
+        if path.is_dir() {
+            let Ok(entries) = std::fs::read_dir(path) else {
+                return;
+            };
+            let mut entries: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+            entries.sort();
+            for p in entries {
+                collect(&p, out);
+            }
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
+            out.push(path.to_path_buf());
+        }
+    }
+
+    #[test]
+    fn every_yaml_file_reads_the_same() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut dirs = vec![
+            root.join("tests"),
+            root.join("samples"),
+            root.join("policies"),
+            root.join("../shared/corpus"),
+        ];
+        if let Some(extra) = std::env::var_os("BREAKOUT_YAML_DIRS") {
+            dirs.extend(std::env::split_paths(&extra));
+        }
+        let mut files = Vec::new();
+        for d in &dirs {
+            collect(d, &mut files);
+        }
+        let (mut read, mut declined) = (0, 0);
+        for f in &files {
+            let Ok(text) = std::fs::read_to_string(f) else {
+                continue;
+            };
+            if agree(&text, &f.display().to_string()) {
+                read += 1;
+            } else {
+                declined += 1;
+            }
+        }
+        eprintln!("{read} files read alike, {declined} declined");
+        assert!(read >= 40, "only {read} files compared");
+        // Declining is for errors and oddities, not for ordinary manifests.
+        assert!(
+            declined * 5 < read,
+            "{declined} declined of {}",
+            read + declined
+        );
+    }
+
+    /// Streams that exercise the semantics manifests rarely need; each must be read
+    /// (not declined) and read alike.
+    const READ: &[&str] = &[
+        // Scalars of every kind, as values and as keys.
+        "a: yes\nb: No\nc: ON\nd: off\ne: y\nf: N\ng: True\nh: FALSE\n",
+        "a: 0644\nb: -0644\nc: 0o17\nd: 0x1F\ne: +0x_1f\nf: 0b101\ng: 08\nh: 0_10\ni: 00\nj: 0\n",
+        "a: 1_000\nb: -1_000\nc: 1__0\nd: _1\ne: 1_\nf: +12\ng: -0\nh: 9223372036854775807\n",
+        "a: 9223372036854775808\nb: -9223372036854775809\nc: 340282366920938463463374607431768211456\n",
+        "a: 1.5\nb: -1.5e3\nc: .5\nd: 1.\ne: 1e3\nf: +1.5\ng: 1_0.5\nh: inf\ni: nan\nj: Infinity\nk: 1E-2\n",
+        "a: ~\nb: null\nc: Null\nd: NULL\ne:\nf: nULL\ng: '~'\nh: \"null\"\ni: ''\n",
+        "yes: 1\n0644: 2\n~: 3\n1.50: 4\n-1: 5\nnull: 6\n'': 7\n1e2: 8\n18446744073709551615: 9\n",
+        "a: 'single ''quoted'''\nb: \"double \\\"quoted\\\" \\u00e9 \\n\"\nc: |\n  literal\n   text\nd: >\n  folded\n  text\n\n  more\ne: |-\n  x\nf: >+\n  y\n\n",
+        "a: plain text with spaces\nb: multi\n  line plain\nc: 'multi\n  line quoted'\nd: \"x\\\n  y\"\n",
+        "a: [1, two, 'three', {four: 4}, [5]]\nb: {x: 1, y: [a, b], z: {}}\nc: []\nd: {}\n",
+        "key with spaces: 1\n\"quoted key\": 2\n'single': 3\n? explicit\n: value\n? lonely\n",
+        "é: ünïcödé\nkey: 日本語 value\nlist: [é, ü]\nnested:\n  ключ: значение\n",
+        "\u{feff}kind: Pod\nmetadata:\n  name: bom\n",
+        "a: 1\r\nb:\r\n  c: 2\r\n",
+        // Documents.
+        "---\nkind: A\n---\n---\nkind: B\n...\n---\n~\n---\nnull\n--- 5\n--- [a]\n",
+        "",
+        "# only a comment\n",
+        "---\n",
+        "--- |\n  text\n",
+        "- a\n- b:\n    c: d\n- - nested\n  - seq\n-\n- ''\n",
+        // Anchors and aliases.
+        "base: &b\n  privileged: true\n  user: 0\nc: *b\nd: [*b, *b]\ne: &s scalar\nf: *s\n",
+        "a: &a [1, &inner {x: 1}, 3]\nb: *a\nc: *inner\nd: &e {}\nf: *e\n",
+        "a: &a\n  b: &b\n    c: 1\n  d: *b\ne: *a\n",
+        "--- &a\nx: 1\n--- \ny: 2\n",
+        // Merge keys.
+        "base: &b\n  x: 1\n  y: 2\nc:\n  <<: *b\n  x: 3\n",
+        "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  w: 0\n",
+        "a: &a {x: 1}\nc:\n  w: 0\n  <<: *a\n  <<: {x: 2, v: 5}\n",
+        "c:\n  <<: {x: 1, y: {z: 2}}\n  y: 3\n",
+        "c:\n  <<: [{x: 1}, {x: 2, y: 2}]\n",
+        "c:\n  <<: ~\n  x: 1\nd:\n  <<:\n  y: 2\n",
+        "a: &a {x: 1, <<: {y: 2, x: 3}}\nb:\n  <<: *a\n  y: 4\n",
+        "a: &a {'1': one}\nb:\n  1: int\n  <<: *a\n",
+        "a: &a {1: int}\nb:\n  '1': string\n  <<: *a\n",
+        "a: &a {01: oct}\nb:\n  1: int\n  <<: *a\n",
+        "a: &a {x: {p: 1, p: 2}}\nb:\n  <<: *a\nc:\n  <<: *a\n  x: 0\n",
+        "c:\n  <<: [[{x: 1}], {y: 2}]\n",
+        "'<<': not a merge\nb:\n  \"<<\": {x: 1}\n",
+        "a: &a {x: 1}\nb: {<<: *a, y: 2}\nc: [{<<: *a}]\n",
+        // Duplicate keys.
+        "a: 1\nb:\n  c: 2\n  c: 3\nd: 4\na: 5\n",
+        "a: &a {x: 1, x: 2}\nb: *a\nc: [*a]\n",
+        "1: a\n'1': b\n01: c\n0x1: d\ntrue: e\nyes: f\n~: g\nnull: h\n",
+        "a: {b: 1, b: {c: 1, c: 2}}\n",
+    ];
+
+    /// Streams the event reader must give back to the reference (which refuses them,
+    /// or reads them in ways not worth repeating).
+    const DECLINED: &[&str] = &[
+        "a: !!str 1\n",
+        "a: !custom x\n",
+        "a: .inf\n",
+        "a: 1e999\n",
+        "? [a]\n: b\n",
+        "? {a: 1}\n: b\n",
+        "a: *nope\n",
+        "a: &a [*a]\n",
+        "c:\n  <<: 5\n",
+        "c:\n  <<: [5]\n",
+        "a: [1, 2\nb: 3\n",
+        "a:\n\tb: 1\n",
+    ];
+
+    #[test]
+    fn made_up_streams_read_alike() {
+        for text in READ {
+            assert!(agree(text, "READ"), "declined:\n{text}");
+        }
+        for text in DECLINED {
+            assert!(events::parse_lenient(text).is_err(), "read:\n{text}");
+        }
+    }
+
+    #[test]
+    fn alias_bombs_are_declined_before_they_expand() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            let refs = vec![format!("*a{p}"); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        assert!(events::parse_lenient(&text).is_err());
+        // Many aliases for one anchor: the reference's ratio check.
+        let mut text = String::from("a: &a 1\nb: [");
+        text.push_str(&vec!["*a"; 120].join(", "));
+        text.push_str("]\n");
+        assert!(events::parse_lenient(&text).is_err());
+        assert!(reference::parse_lenient(&text).is_err());
     }
 }
