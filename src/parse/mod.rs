@@ -68,8 +68,12 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
             .read_to_end(&mut buf)
             .map_err(|e| format!("cannot read: {e}"))?;
     } else {
-        open_regular(path)?
-            .take(limit)
+        let (file, size) = open_regular(path)?;
+        // Sized from the open file, so that a file is read in one call rather than in
+        // growing chunks (`take` hides the size from `read_to_end`).
+        let size = size.min(limit);
+        buf.reserve_exact(usize::try_from(size).unwrap_or(0).saturating_add(1));
+        file.take(limit)
             .read_to_end(&mut buf)
             .map_err(|e| format!("cannot read: {e}"))?;
     }
@@ -85,8 +89,8 @@ pub fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
 /// Opens a file for reading only if it is a regular file. The open itself never
 /// blocks (`O_NONBLOCK`: a FIFO named `x.auto.tfvars` would otherwise wait forever for
 /// a writer), and the type is checked on the opened file, so nothing can be swapped in
-/// between the check and the read.
-fn open_regular(path: &Path) -> Result<std::fs::File, String> {
+/// between the check and the read. Returns the file and its size.
+fn open_regular(path: &Path) -> Result<(std::fs::File, u64), String> {
     let mut options = std::fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -102,7 +106,7 @@ fn open_regular(path: &Path) -> Result<std::fs::File, String> {
         let kind = file_kind(&meta);
         return Err(format!("not a regular file ({kind}); not read"));
     }
-    Ok(file)
+    Ok((file, meta.len()))
 }
 
 /// What a non-regular file is, in words.
