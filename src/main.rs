@@ -300,7 +300,10 @@ fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode
     } else {
         args.skip.clone()
     };
-    let known_rules = all.iter().map(|p| (p.id.clone(), p.slug.clone())).collect();
+    let known_rules = all
+        .iter()
+        .map(|p| (p.id.clone(), p.slug.to_string()))
+        .collect();
     let policies = select(all, &only, &skip)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
     let fail_on_confidence = args
@@ -385,14 +388,20 @@ fn scan(args: ScanArgs, outs: Vec<(Format, Option<PathBuf>)>) -> Result<ExitCode
             group_by: args.group_by,
             scan: scan_info.clone(),
         };
-        let text = report::render(&report, *format, &options);
         match output {
-            Some(path) => std::fs::write(path, &text)
-                .with_context(|| format!("cannot write {}", path.display()))?,
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                let mut out = std::io::BufWriter::new(file);
+                report::write(&report, *format, &options, &mut out)
+                    .and_then(|()| out.flush())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             None => {
-                let mut out = std::io::stdout().lock();
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 // A closed pipe (`| head`) is not an error worth reporting.
-                let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+                let _ =
+                    report::write(&report, *format, &options, &mut out).and_then(|()| out.flush());
             }
         }
     }

@@ -634,7 +634,9 @@ pub fn apply(
 ) -> Outcome {
     let mut out = Outcome::default();
     let known: Vec<(String, String)> = if settings.known_rules.is_empty() {
-        ran.iter().map(|p| (p.id.clone(), p.slug.clone())).collect()
+        ran.iter()
+            .map(|p| (p.id.clone(), p.slug.to_string()))
+            .collect()
     } else {
         settings.known_rules.clone()
     };

@@ -26,7 +26,7 @@ fn every_builtin_rule_is_in_the_reference() {
         let section = &doc[at..];
         let section = &section[..section[4..].find("\n### ").map_or(section.len(), |i| i + 4)];
         assert!(
-            section.contains(&p.title),
+            section.contains(&*p.title),
             "{}: title `{}` missing",
             p.id,
             p.title

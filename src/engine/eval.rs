@@ -260,7 +260,7 @@ fn finding(
         message,
         resource,
         location,
-        remediation: policy.remediation.trim().to_string(),
+        remediation: policy.remediation.clone(),
         confidence,
         fingerprint,
         related_locations,

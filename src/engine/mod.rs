@@ -7,6 +7,7 @@ pub use eval::{evaluate, evaluate_split};
 pub use policy::{builtin, load_dir, Policy, Severity};
 
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Where a finding points.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -41,10 +42,10 @@ pub enum Confidence {
 pub struct Finding {
     /// Stable rule id, e.g. `BRK201`.
     pub rule_id: String,
-    /// Rule slug, e.g. `runtime-socket-mount`.
-    pub slug: String,
-    /// Rule title.
-    pub title: String,
+    /// Rule slug, e.g. `runtime-socket-mount` (shared with the policy).
+    pub slug: Arc<str>,
+    /// Rule title (shared with the policy).
+    pub title: Arc<str>,
     /// How bad.
     pub severity: Severity,
     /// What is wrong, naming the resource.
@@ -53,8 +54,8 @@ pub struct Finding {
     pub resource: String,
     /// The offending key, or the enclosing object when the key is missing.
     pub location: Location,
-    /// How to fix it.
-    pub remediation: String,
+    /// How to fix it (shared with the policy).
+    pub remediation: Arc<str>,
     /// `high`, or `low` when the finding rests on a value breakout cannot resolve.
     pub confidence: Confidence,
     /// Stable across runs and unrelated edits: rule, file, resource and subject hashed.

