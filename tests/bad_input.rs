@@ -45,10 +45,8 @@ impl Case {
 
     /// Writes `in/<name>` and returns its path.
     fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-        let path = self.root.path().join("in").join(name);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, bytes).unwrap();
-        path
+        common::write_file(&self.root.path().join("in"), name, bytes);
+        self.root.path().join("in").join(name)
     }
 
     /// `breakout scan in --format json` plus `extra` arguments.

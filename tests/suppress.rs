@@ -36,9 +36,7 @@ impl Repo {
     }
 
     fn write(&self, to: &str, text: &str) -> &Repo {
-        let path = self.path().join(to);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(path, text).unwrap();
+        common::write_file(self.path(), to, text);
         self
     }
 

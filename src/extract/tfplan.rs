@@ -29,7 +29,7 @@
 //! not. A create or a replace introduces all its findings, a no-op keeps them all.
 
 use super::terraform::locate::{self, Locator, Target};
-use super::terraform::{file_id, policy_document, provider_defaults, resources};
+use super::terraform::{file_id, policy_document, provider_defaults, refs, resources};
 use crate::engine::{Change, Finding, PlanStatus, RelatedLocation};
 use crate::facts::Facts;
 use crate::parse::hcl::value::V;
@@ -246,7 +246,7 @@ pub fn extract(doc: &Node, file: &str, tf_root: Option<&Path>, facts: &mut Facts
     };
     plan.review.root_dir = plan.locator.root_dir().map(Path::to_path_buf);
     for address in plan.changes.keys().chain(plan.prior.keys()) {
-        plan.review.covered.insert(locate::without_keys(address));
+        plan.review.covered.insert(refs::without_keys(address));
     }
     // A plan's resources, or a shown state's.
     let root = doc
@@ -427,7 +427,7 @@ pub fn drop_replaced(per_file: &mut [Facts], tf_roots: &[Option<PathBuf>]) {
             continue;
         }
         facts.retain_resources(|resource| {
-            let address = locate::without_keys(&resource[..address_end(resource)]);
+            let address = refs::without_keys(&resource[..address_end(resource)]);
             !covered.iter().any(|c| c.contains(&address))
         });
     }
@@ -619,7 +619,7 @@ fn resource(r: &Node, action: &'static str, plan: &mut Plan, facts: &mut Facts) 
     if let Some(marks) = change.and_then(|c| c.path(&["change", "after_unknown"])) {
         mark_unknown(&mut values, marks);
     }
-    let path = locate::without_keys(module_address);
+    let path = refs::without_keys(module_address);
     let path = if path.is_empty() {
         path
     } else {

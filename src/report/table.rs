@@ -387,8 +387,8 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
     }
 
     let _ = writeln!(out, "{}", bold("Summary", style));
-    if active.is_empty() {
-        let _ = writeln!(out, "No findings.");
+    // Under the counts, with or without findings: what is suppressed, what a plan brings.
+    let suppressed_and_plan = |out: &mut String| {
         if suppressed > 0 {
             out.push_str(&wrapped(
                 &suppressed_line(suppressed, show_suppressed),
@@ -400,6 +400,10 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
         if let Some(line) = super::plan_summary(report) {
             out.push_str(&wrapped(&super::capitalized(&line), width, 0, 2));
         }
+    };
+    if active.is_empty() {
+        let _ = writeln!(out, "No findings.");
+        suppressed_and_plan(&mut out);
     } else {
         let mut t = table(style);
         t.set_header(["Rule", "Severity", "Findings", "Title"]);
@@ -434,17 +438,7 @@ pub fn render(report: &Report, style: Style, show_suppressed: bool, group_by: Gr
             0,
             2,
         ));
-        if suppressed > 0 {
-            out.push_str(&wrapped(
-                &suppressed_line(suppressed, show_suppressed),
-                width,
-                0,
-                2,
-            ));
-        }
-        if let Some(line) = super::plan_summary(report) {
-            out.push_str(&wrapped(&super::capitalized(&line), width, 0, 2));
-        }
+        suppressed_and_plan(&mut out);
         out.push_str(&wrapped(
             &format!("By family: {}", by_family(report)),
             width,

@@ -13,6 +13,7 @@
 //! names, and the configuration's own errors are the configuration scan's business.
 
 use super::load::{installed_modules, Arena};
+use super::refs::without_keys;
 use super::Outcome;
 use crate::parse::{Node, Pos, Value};
 use hcl_edit::expr::{Expression, ObjectKey};
@@ -437,27 +438,6 @@ impl Lines {
             .count();
         Pos::new(line as u32 + 1, column as u32 + 1)
     }
-}
-
-/// An address without its instance keys: `module.a["x"].aws_b.c[0]` →
-/// `module.a.aws_b.c`.
-pub fn without_keys(address: &str) -> String {
-    let mut plain = String::with_capacity(address.len());
-    let mut depth = 0;
-    let mut quoted = false;
-    let mut escaped = false;
-    for c in address.chars() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if quoted => escaped = true,
-            '"' if depth > 0 => quoted = !quoted,
-            '[' if !quoted => depth += 1,
-            ']' if !quoted && depth > 0 => depth -= 1,
-            _ if depth == 0 => plain.push(c),
-            _ => {}
-        }
-    }
-    plain
 }
 
 /// The module call names of a module address: `module.a["x"].module.b[0]` →
