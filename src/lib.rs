@@ -220,9 +220,12 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     let outcomes: Vec<(String, Outcome)> = files
         .par_iter()
         .map(|c| {
-            let out = (display_name(c), scan_file(c, opts, &folders));
+            let mut outcome = scan_file(c, opts, &folders);
+            if let Outcome::Facts(f, _) | Outcome::Partial(f, ..) = &mut outcome {
+                f.shrink_to_fit();
+            }
             tick(1);
-            out
+            (display_name(c), outcome)
         })
         .collect();
     let mut notes: BTreeMap<String, suppress::Notes> = terraform
@@ -544,7 +547,17 @@ impl Folders {
         if let Some(hit) = self.known.lock().ok().and_then(|m| m.get(dir).cloned()) {
             return hit;
         }
-        let real = dir.canonicalize().ok();
+        // A folder that is not a link is where its parent really is, under its own
+        // name: one `lstat` instead of a `readlink` per component of the path.
+        let real = match (dir.parent(), dir.file_name()) {
+            (Some(parent), Some(name))
+                if !parent.as_os_str().is_empty()
+                    && std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) =>
+            {
+                self.canonical(parent).map(|p| p.join(name))
+            }
+            _ => dir.canonicalize().ok(),
+        };
         if let Ok(mut m) = self.known.lock() {
             m.insert(dir.to_path_buf(), real.clone());
         }

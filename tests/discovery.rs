@@ -239,6 +239,31 @@ fn a_folder_reached_twice_through_a_link_is_reported_once() {
 
 #[cfg(unix)]
 #[test]
+fn a_hard_linked_file_and_nested_paths_are_scanned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "k8s/pod.yaml", PRIVILEGED_POD);
+    write(root, "other/unrelated.yaml", PRIVILEGED_POD);
+    std::fs::hard_link(root.join("k8s/pod.yaml"), root.join("k8s/copy.yaml")).unwrap();
+    let (_, report, stderr) = scan(root, &["."]);
+    let files: std::collections::BTreeSet<String> =
+        findings(&report).into_iter().map(|(f, _, _)| f).collect();
+    // Two names of one file: the first in order; a separate file with the same text is
+    // its own.
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        ["./k8s/copy.yaml", "./other/unrelated.yaml"],
+        "{stderr}"
+    );
+    // A folder and a folder inside it: each file once, under the shorter path.
+    let (_, nested, _) = scan(root, &["k8s", "./k8s/", "other"]);
+    let mut files: Vec<String> = findings(&nested).into_iter().map(|(f, _, _)| f).collect();
+    files.dedup();
+    assert_eq!(files, ["k8s/copy.yaml", "other/unrelated.yaml"]);
+}
+
+#[cfg(unix)]
+#[test]
 fn a_linked_folder_outside_the_scan_is_passed_over() {
     let dir = tempfile::tempdir().unwrap();
     let outside = tempfile::tempdir().unwrap();
