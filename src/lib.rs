@@ -56,6 +56,9 @@ pub struct ScanOptions {
     pub suppress: suppress::Settings,
     /// Told how many files are done, out of how many, as the scan goes.
     pub progress: Option<Progress>,
+    /// Leave [`Report::facts`] empty, for outputs that do not list the facts: they are
+    /// the largest part of a scan's memory after parsing.
+    pub drop_facts: bool,
 }
 
 /// Path globs whose files are not scanned, relative to `base`.
@@ -237,7 +240,8 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
             Some((file, suppress::Notes::read(&text, syntax)))
         })
         .collect();
-    let mut per_file: Vec<Facts> = Vec::new();
+    let mut per_file: Vec<Facts> =
+        Vec::with_capacity(outcomes.len() + kustomized.facts.len() + terraform.len());
     // Terraform files (modules and variable files) count one by one; their facts come
     // per module.
     let mut scanned = terraform.len();
@@ -288,9 +292,6 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.modules_not_scanned.sort();
     report.modules_not_scanned.dedup();
     (report.findings, report.plans) = judge(&mut per_file, &tf_roots, opts)?;
-    for f in per_file {
-        report.facts.extend(f);
-    }
     // Findings in files the scan did not read itself (installed Terraform modules).
     let unread: std::collections::BTreeSet<String> = report
         .findings
@@ -307,7 +308,7 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     }
     let suppressed = suppress::apply(
         &mut report.findings,
-        &report.facts,
+        &per_file,
         &notes,
         &opts.policies,
         &opts.suppress,
@@ -320,11 +321,19 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     report.skipped.sort_by(|a, b| a.file.cmp(&b.file));
     report.stats.files_skipped = report.skipped.len();
     report.stats.files_failed = report.errors.len();
-    report.stats.workloads = report.facts.workloads.len();
-    report.stats.containers = report.facts.containers.len();
-    report.stats.policy_statements = report.facts.iam_statements.len();
-    report.stats.images = report.facts.images.len();
-    report.stats.instances = report.facts.instances.len();
+    let count = |n: fn(&Facts) -> usize| per_file.iter().map(n).sum();
+    report.stats.workloads = count(|f| f.workloads.len());
+    report.stats.containers = count(|f| f.containers.len());
+    report.stats.policy_statements = count(|f| f.iam_statements.len());
+    report.stats.images = count(|f| f.images.len());
+    report.stats.instances = count(|f| f.instances.len());
+    if opts.drop_facts {
+        // Freed on a worker while the caller writes the report: freeing ten thousand
+        // files' facts one allocation at a time is work nobody needs to wait for.
+        rayon::spawn(move || drop(per_file));
+    } else {
+        report.facts = Facts::concat(per_file);
+    }
     Ok(report)
 }
 
@@ -614,8 +623,8 @@ pub fn scan_contents(name: &str, bytes: &[u8], opts: &ScanOptions) -> anyhow::Re
         Outcome::Failed(e) => report.errors.push(e),
     }
     (report.findings, report.plans) = judge(&mut per_file, &[], opts)?;
-    for f in per_file {
-        report.facts.extend(f);
+    if !opts.drop_facts {
+        report.facts = Facts::concat(per_file);
     }
     Ok(report)
 }

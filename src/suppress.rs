@@ -627,7 +627,7 @@ enum Scope {
 /// that did not run is neither used nor stale.
 pub fn apply(
     findings: &mut [Finding],
-    facts: &Facts,
+    facts: &[Facts],
     notes: &BTreeMap<String, Notes>,
     ran: &[Policy],
     settings: &Settings,
@@ -677,7 +677,7 @@ pub fn apply(
             }
         }
     }
-    for a in &facts.ignore_annotations {
+    for a in facts.iter().flat_map(|f| &f.ignore_annotations) {
         let entries = parse_annotation(&a.value);
         if entries.is_empty() {
             out.stale.push(StaleSuppression {
@@ -839,19 +839,21 @@ struct Anchors<'a> {
 }
 
 impl<'a> Anchors<'a> {
-    fn new(facts: &'a Facts, notes: &'a BTreeMap<String, Notes>) -> Self {
+    fn new(facts: &'a [Facts], notes: &'a BTreeMap<String, Notes>) -> Self {
         let mut map: HashMap<(&str, &str), Vec<u32>> = HashMap::new();
-        let records = facts
-            .workloads
-            .iter()
-            .map(|w| (&w.file, &w.resource, w.loc))
-            .chain(facts.images.iter().map(|i| (&i.file, &i.resource, i.loc)))
-            .chain(
-                facts
-                    .instances
-                    .iter()
-                    .map(|i| (&i.file, &i.resource, i.loc)),
-            );
+        let records = facts.iter().flat_map(|facts| {
+            facts
+                .workloads
+                .iter()
+                .map(|w| (&w.file, &w.resource, w.loc))
+                .chain(facts.images.iter().map(|i| (&i.file, &i.resource, i.loc)))
+                .chain(
+                    facts
+                        .instances
+                        .iter()
+                        .map(|i| (&i.file, &i.resource, i.loc)),
+                )
+        });
         for (file, resource, loc) in records {
             map.entry((file.as_str(), resource.as_str()))
                 .or_default()

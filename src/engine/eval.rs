@@ -1,7 +1,7 @@
 //! Runs each policy's JSONPath over the fact document and turns matches into findings.
 
 use super::{Confidence, Finding, Location, Policy, RelatedLocation, Severity, Step as ChainStep};
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use serde_json::Value;
 
 /// Evaluates `policies` over the fact document (the JSON form of
@@ -10,18 +10,18 @@ pub fn evaluate(policies: &[Policy], facts: &Value) -> Result<Vec<Finding>> {
     let mut findings = Vec::new();
     for policy in policies {
         let query = policy.query.as_ref().expect("policies are parsed on load");
-        let queries = std::iter::once((query, &policy.select, Confidence::High)).chain(
-            policy
-                .unknown_query
-                .as_ref()
-                .zip(policy.unknown.as_ref())
-                .map(|(q, s)| (q, s, Confidence::Low)),
-        );
-        for (query, text, confidence) in queries {
-            let matches = jsonpath_rust::query::js_path_process(query, facts)
-                .map_err(|e| anyhow!("{}: evaluating `{text}`: {e}", policy.origin))?;
-            for m in matches {
-                let path = parse_path(&m.path());
+        let queries = std::iter::once((query, Confidence::High))
+            .chain(policy.unknown_query.as_ref().map(|q| (q, Confidence::Low)));
+        for (query, confidence) in queries {
+            for m in query.query_located(facts) {
+                let path: Vec<Step> = m
+                    .location()
+                    .iter()
+                    .map(|e| match e {
+                        serde_json_path::PathElement::Name(k) => Step::Key(k),
+                        serde_json_path::PathElement::Index(i) => Step::Index(*i),
+                    })
+                    .collect();
                 if let Some(f) = finding(policy, facts, &path, confidence) {
                     findings.push(f);
                 }
@@ -82,40 +82,11 @@ pub fn evaluate_split(policies: &[Policy], facts: Value) -> Result<Vec<Finding>>
     Ok(findings)
 }
 
-/// One step of a normalized JSONPath (`$['a'][0]`).
+/// One step of a match's normalized path (`$['a'][0]`).
 #[derive(Debug, PartialEq)]
-enum Step {
-    Key(String),
+enum Step<'a> {
+    Key(&'a str),
     Index(usize),
-}
-
-/// Parses a normalized path as jsonpath-rust prints it.
-fn parse_path(path: &str) -> Vec<Step> {
-    let mut steps = Vec::new();
-    let mut chars = path.trim_start_matches('$').chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '[' {
-            continue;
-        }
-        if chars.peek() == Some(&'\'') {
-            chars.next();
-            let mut key = String::new();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => key.extend(chars.next()),
-                    '\'' => break,
-                    c => key.push(c),
-                }
-            }
-            steps.push(Step::Key(key));
-        } else {
-            let digits: String = chars.by_ref().take_while(|c| *c != ']').collect();
-            if let Ok(i) = digits.parse() {
-                steps.push(Step::Index(i));
-            }
-        }
-    }
-    steps
 }
 
 /// Builds the finding for a match at `path`: the chain of objects from the root to
@@ -123,14 +94,14 @@ fn parse_path(path: &str) -> Vec<Step> {
 fn finding(
     policy: &Policy,
     root: &Value,
-    path: &[Step],
+    path: &[Step<'_>],
     confidence: Confidence,
 ) -> Option<Finding> {
     let mut chain: Vec<&Value> = vec![root];
     for step in path {
         let cur = *chain.last()?;
         chain.push(match step {
-            Step::Key(k) => cur.get(k)?,
+            Step::Key(k) => cur.get(*k)?,
             Step::Index(i) => cur.get(*i)?,
         });
     }
@@ -418,15 +389,22 @@ mod tests {
     }
 
     #[test]
-    fn paths_parse_with_escapes() {
-        assert_eq!(
-            parse_path(r"$['a\'b'][12]['c']"),
-            [
-                Step::Key("a'b".into()),
-                Step::Index(12),
-                Step::Key("c".into())
-            ]
-        );
+    fn rfc_9535_functions_work_as_the_policy_guide_says() {
+        // docs/facts.md, "Writing selectors": `count` over a node list, `length`,
+        // `match` (whole string) and `search` (anywhere).
+        let names = |select: &str| -> Vec<String> {
+            let p = policy(select, None, "{name}");
+            evaluate(&[p], &doc())
+                .unwrap()
+                .into_iter()
+                .map(|f| f.message)
+                .collect()
+        };
+        assert_eq!(names("$.containers[?count(@.mounts[*]) == 0]"), ["b"]);
+        assert_eq!(names("$.containers[?length(@.mounts) > 0]"), ["a"]);
+        assert_eq!(names("$.containers[?match(@.name, 'a|b')]"), ["a", "b"]);
+        assert_eq!(names("$.containers[?search(@.resource, 'od')]"), ["a", "b"]);
+        assert!(names("$.containers[?match(@.resource, 'od')]").is_empty());
     }
 
     #[test]

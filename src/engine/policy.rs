@@ -2,8 +2,8 @@
 //! rationale, remediation and the peers' equivalent rule ids.
 
 use anyhow::{bail, Context, Result};
-use jsonpath_rust::parser::model::JpQuery;
 use serde::{Deserialize, Serialize};
+use serde_json_path::JsonPath;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -106,10 +106,10 @@ pub struct Policy {
     pub references: Vec<String>,
     /// The parsed selector.
     #[serde(skip)]
-    pub(crate) query: Option<JpQuery>,
+    pub(crate) query: Option<JsonPath>,
     /// The parsed `unknown` selector.
     #[serde(skip)]
-    pub(crate) unknown_query: Option<JpQuery>,
+    pub(crate) unknown_query: Option<JsonPath>,
     /// Where the policy came from (`built-in` or a file path).
     #[serde(skip)]
     pub origin: String,
@@ -127,11 +127,11 @@ impl Policy {
             }
         })?;
         p.remediation = Arc::from(p.remediation.trim());
-        let query = jsonpath_rust::parser::parse_json_path(&p.select)
+        let query = JsonPath::parse(&p.select)
             .map_err(|e| anyhow::anyhow!("{origin}: invalid JSONPath `{}`: {e}", p.select))?;
         p.query = Some(query);
         if let Some(u) = &p.unknown {
-            let q = jsonpath_rust::parser::parse_json_path(u)
+            let q = JsonPath::parse(u)
                 .map_err(|e| anyhow::anyhow!("{origin}: invalid JSONPath `{u}`: {e}"))?;
             p.unknown_query = Some(q);
         }

@@ -42,6 +42,12 @@ pub enum Format {
 }
 
 impl Format {
+    /// Whether the report lists the facts themselves (every resource, not only those
+    /// with findings): the scan keeps them only for these.
+    pub fn reads_facts(self) -> bool {
+        matches!(self, Format::Facts | Format::Html | Format::Junit)
+    }
+
     /// The name as written on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
