@@ -89,30 +89,46 @@ pub fn display_path(path: &Path) -> String {
 /// The format a file name implies: `.yaml`/`.yml`, `.json`, and the Dockerfile names
 /// (`Dockerfile`, `Containerfile`, `Dockerfile.*`, `*.Dockerfile`, any case).
 pub fn format_of(path: &Path) -> Option<Format> {
-    let name = path.file_name()?.to_string_lossy().to_ascii_lowercase();
+    // Called for every file a walk meets: compares without allocating.
+    let name = path.file_name()?.to_string_lossy();
+    let name = name.as_ref();
+    let ends_with = |suffix: &str| {
+        name.len() >= suffix.len()
+            && name.as_bytes()[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    let starts_with = |prefix: &str| {
+        name.len() >= prefix.len()
+            && name.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+    };
     let dockerfile = |stem: &str| {
-        name == stem
-            || (name.starts_with(&format!("{stem}.")) && !name.ends_with(".dockerignore"))
-            || name.ends_with(&format!(".{stem}"))
+        let dotted = name.len() > stem.len();
+        name.eq_ignore_ascii_case(stem)
+            || (dotted
+                && starts_with(stem)
+                && name.as_bytes()[stem.len()] == b'.'
+                && !ends_with(".dockerignore"))
+            || (dotted && ends_with(stem) && name.as_bytes()[name.len() - stem.len() - 1] == b'.')
     };
     if dockerfile("dockerfile") || dockerfile("containerfile") {
         return Some(Format::Dockerfile);
     }
     // Kustomize also reads a kustomization file named `Kustomization`.
-    if path.file_name().is_some_and(|n| n == "Kustomization") {
+    if name == "Kustomization" {
         return Some(Format::Yaml);
     }
     if [".tf", ".tf.json", ".tfvars", ".tfvars.json"]
         .iter()
-        .any(|ext| name.ends_with(ext))
+        .any(|ext| ends_with(ext))
     {
         return Some(Format::Terraform);
     }
-    let ext = path.extension()?.to_string_lossy().to_ascii_lowercase();
-    match ext.as_str() {
-        "yaml" | "yml" => Some(Format::Yaml),
-        "json" => Some(Format::Json),
-        _ => None,
+    let ext = path.extension()?.to_string_lossy();
+    if ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml") {
+        Some(Format::Yaml)
+    } else if ext.eq_ignore_ascii_case("json") {
+        Some(Format::Json)
+    } else {
+        None
     }
 }
 
@@ -181,8 +197,9 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
 #[derive(Default)]
 struct WalkedInodes {
     /// The inode of each walked file, from its directory entry (or, for a followed
-    /// link, from the file it leads to).
-    by_path: std::collections::HashMap<PathBuf, u64>,
+    /// link, from the file it leads to). Keyed by the path's bytes: hashing a `Path`
+    /// splits it into components, which showed in the profile.
+    by_path: std::collections::HashMap<std::ffi::OsString, u64>,
     /// Every file must be looked up (`stat`): a walk followed a symbolic link, or
     /// several paths were given, so one file may have been reached under two names.
     exact: bool,
@@ -203,13 +220,13 @@ fn drop_second_paths(files: &mut Vec<Candidate>, walked: &WalkedInodes) {
     } else {
         let mut seen: HashMap<u64, usize> = HashMap::new();
         for c in files.iter() {
-            if let Some(&ino) = walked.by_path.get(&c.path) {
+            if let Some(&ino) = walked.by_path.get(c.path.as_os_str()) {
                 *seen.entry(ino).or_default() += 1;
             }
         }
         files
             .iter()
-            .map(|c| match walked.by_path.get(&c.path) {
+            .map(|c| match walked.by_path.get(c.path.as_os_str()) {
                 Some(ino) => seen.get(ino).is_some_and(|&n| n > 1),
                 None => true,
             })
@@ -392,7 +409,7 @@ fn walk(root: &Path, out: &mut Discovered, inodes: &mut WalkedInodes) {
         match seen {
             Walked::File(c, ino) => {
                 if let Some(ino) = ino {
-                    inodes.by_path.insert(c.path.clone(), ino);
+                    inodes.by_path.insert(c.path.clone().into_os_string(), ino);
                 }
                 out.files.push(c);
             }
@@ -595,6 +612,41 @@ mod tests {
         assert_eq!(found.files.len(), 1);
         let shown = display_path(&found.files[0].path);
         assert!(shown.ends_with("caf\\xe9-pod.yaml"), "{shown}");
+    }
+
+    #[test]
+    fn formats_by_name() {
+        let cases: &[(&str, Option<Format>)] = &[
+            ("Dockerfile", Some(Format::Dockerfile)),
+            ("dockerfile", Some(Format::Dockerfile)),
+            ("DOCKERFILE.prod", Some(Format::Dockerfile)),
+            ("api.Dockerfile", Some(Format::Dockerfile)),
+            ("Containerfile", Some(Format::Dockerfile)),
+            ("x.containerfile", Some(Format::Dockerfile)),
+            ("Dockerfile.dockerignore", None),
+            ("Dockerfilex", None),
+            ("xDockerfile", None),
+            (".dockerfile", Some(Format::Dockerfile)),
+            ("Kustomization", Some(Format::Yaml)),
+            ("kustomization", None),
+            ("main.tf", Some(Format::Terraform)),
+            ("MAIN.TF", Some(Format::Terraform)),
+            ("x.tf.json", Some(Format::Terraform)),
+            ("prod.tfvars", Some(Format::Terraform)),
+            ("a.auto.tfvars.json", Some(Format::Terraform)),
+            ("pod.yaml", Some(Format::Yaml)),
+            ("pod.YML", Some(Format::Yaml)),
+            ("plan.json", Some(Format::Json)),
+            ("notes.md", None),
+            ("tf", None),
+            ("é.yaml", Some(Format::Yaml)),
+            ("Dockerfile.é", Some(Format::Dockerfile)),
+            ("é.dockerfile", Some(Format::Dockerfile)),
+        ];
+        for (name, want) in cases {
+            assert_eq!(format_of(Path::new(name)), *want, "{name}");
+            assert_eq!(format_of(&Path::new("dir").join(name)), *want, "dir/{name}");
+        }
     }
 
     #[test]

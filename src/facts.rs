@@ -281,6 +281,71 @@ impl Facts {
     }
 }
 
+/// Several files' facts as one fact document: the JSON form of their [`Facts`]
+/// concatenated, list by list, without copying a fact. Policies select within one fact,
+/// so what they find does not depend on how files are grouped; judging a few hundred
+/// files' facts as one document spares the per-document cost (a JSON object of twenty
+/// lists, each policy's query started again) that dominated on small files.
+pub struct FactsGroup<'a>(pub &'a [Facts]);
+
+/// The lists of [`Facts`] that its JSON form holds, in its order (`#[serde(skip)]`
+/// ones left out). The test `a_group_serializes_as_its_facts_would` fails when a list
+/// is added to `Facts` and not here.
+macro_rules! serialized_lists {
+    ($m:ident) => {
+        $m!(
+            workloads,
+            containers,
+            iam_statements,
+            policy_attachments,
+            images,
+            instances,
+            network_policies,
+            service_accounts,
+            iam_roles,
+            role_policies,
+            customer_policies,
+            node_groups,
+            fargate_profiles,
+            instance_profiles,
+            pod_identities,
+            ecs_services,
+            escape_paths
+        )
+    };
+}
+
+impl Facts {
+    /// How many facts the JSON form holds (nested ones not counted).
+    pub fn serialized_len(&self) -> usize {
+        macro_rules! sum {
+            ($($list:ident),*) => { 0 $(+ self.$list.len())* };
+        }
+        serialized_lists!(sum)
+    }
+}
+
+impl Serialize for FactsGroup<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        /// One list of every file in the group, as one sequence.
+        struct Chained<'a, T: 'a, F: Fn(&'a Facts) -> &'a [T]>(&'a [Facts], F);
+        impl<'a, T: Serialize + 'a, F: Fn(&'a Facts) -> &'a [T]> Serialize for Chained<'a, T, F> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.iter().flat_map(|f| (self.1)(f)))
+            }
+        }
+        let mut map = serializer.serialize_map(None)?;
+        macro_rules! entries {
+            ($($list:ident),*) => {
+                $(map.serialize_entry(stringify!($list), &Chained(self.0, |f: &'_ Facts| &f.$list[..]))?;)*
+            };
+        }
+        serialized_lists!(entries);
+        map.end()
+    }
+}
+
 /// Lengths of the fact lists a Kubernetes object adds to, for marking what one object
 /// added ([`Facts::mark_rendered_from`]).
 #[derive(Clone, Copy, Debug, Default)]

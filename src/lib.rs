@@ -360,17 +360,54 @@ fn judge(
     {
         paths::paths(per_file);
     }
-    // Policies select within a file's facts: evaluating file by file, in parallel,
-    // keeps only one file's JSON form alive per thread.
-    let mut findings: Vec<Vec<Finding>> = per_file
+    // Policies select within one fact: files are judged in groups of a few hundred
+    // facts, in parallel, so that only a group's JSON form is alive per thread. A plan
+    // (whose findings its review reads back) and a plan's `before` facts are judged on
+    // their own; a group's findings are kept with its first file.
+    let groups = judged_together(per_file, files);
+    let by_group: Vec<Vec<Finding>> = groups
         .par_iter()
-        .map(|facts| engine::evaluate_split(&opts.policies, serde_json::to_value(facts)?))
+        .map(|r| {
+            let doc = serde_json::to_value(facts::FactsGroup(&per_file[r.clone()]))?;
+            engine::evaluate_split(&opts.policies, doc)
+        })
         .collect::<anyhow::Result<_>>()?;
+    let mut findings: Vec<Vec<Finding>> = vec![Vec::new(); per_file.len()];
+    for (r, found) in groups.iter().zip(by_group) {
+        findings[r.start] = found;
+    }
     let plans = extract::tfplan::review(per_file, &mut findings, &befores, opts.new_only);
     per_file.truncate(files);
     let mut all: Vec<Finding> = findings.into_iter().take(files).flatten().collect();
     all.sort_by(engine::Finding::order);
     Ok((all, plans))
+}
+
+/// Facts per group of files judged as one fact document.
+const FACTS_PER_GROUP: usize = 32;
+
+/// Consecutive files whose facts are judged as one document: of the first `files`
+/// (the scanned files), those without a plan, up to [`FACTS_PER_GROUP`] facts a group;
+/// every other one alone.
+fn judged_together(per_file: &[Facts], files: usize) -> Vec<std::ops::Range<usize>> {
+    let mut groups: Vec<std::ops::Range<usize>> = Vec::new();
+    let mut facts_in_last = 0;
+    for (i, f) in per_file.iter().enumerate() {
+        let alone = i >= files || !f.plans.is_empty();
+        let n = f.serialized_len();
+        match groups.last_mut() {
+            // A file alone leaves its group full, so that nothing joins it.
+            Some(last) if !alone && facts_in_last + n <= FACTS_PER_GROUP => {
+                last.end = i + 1;
+                facts_in_last += n;
+            }
+            _ => {
+                groups.push(i..i + 1);
+                facts_in_last = if alone { usize::MAX / 2 } else { n };
+            }
+        }
+    }
+    groups
 }
 
 /// What rendering the scan's kustomizations gave.
@@ -531,7 +568,8 @@ fn scan_root_of(c: &Candidate, opts: &ScanOptions, folders: &Folders) -> Option<
 /// files was a fifth of the scan's CPU time.
 #[derive(Default)]
 struct Folders {
-    known: std::sync::Mutex<std::collections::HashMap<PathBuf, Option<PathBuf>>>,
+    /// Keyed by the path's bytes: hashing a `Path` splits it into components.
+    known: std::sync::Mutex<std::collections::HashMap<std::ffi::OsString, Option<PathBuf>>>,
     /// The scanned folders (of the paths on the command line), canonical.
     roots: std::sync::OnceLock<Vec<PathBuf>>,
 }
@@ -553,7 +591,12 @@ impl Folders {
 
     /// `dir`, canonical (`None` when it cannot be resolved).
     fn canonical(&self, dir: &std::path::Path) -> Option<PathBuf> {
-        if let Some(hit) = self.known.lock().ok().and_then(|m| m.get(dir).cloned()) {
+        if let Some(hit) = self
+            .known
+            .lock()
+            .ok()
+            .and_then(|m| m.get(dir.as_os_str()).cloned())
+        {
             return hit;
         }
         // A folder that is not a link is where its parent really is, under its own
@@ -568,7 +611,7 @@ impl Folders {
             _ => dir.canonicalize().ok(),
         };
         if let Ok(mut m) = self.known.lock() {
-            m.insert(dir.to_path_buf(), real.clone());
+            m.insert(dir.as_os_str().to_owned(), real.clone());
         }
         real
     }
@@ -852,6 +895,42 @@ mod tests {
         assert!(report.findings.iter().any(|f| f.rule_id == "BRK101"));
         let report = scan_contents("notes.json", b"{\"a\": 1,}", &opts).unwrap();
         assert!(report.findings.is_empty() && report.errors.len() == 1);
+    }
+
+    #[test]
+    fn a_group_serializes_as_its_facts_would() {
+        // Every list, empty: the group names the same lists in the same order.
+        let empty = Facts::default();
+        assert_eq!(
+            serde_json::to_value(facts::FactsGroup(std::slice::from_ref(&empty))).unwrap(),
+            serde_json::to_value(&empty).unwrap()
+        );
+        // Real facts of several kinds, from two files: the group is their concatenation.
+        let opts = ScanOptions {
+            policies: engine::builtin(),
+            ..Default::default()
+        };
+        let read = |name: &str, text: &[u8]| scan_contents(name, text, &opts).unwrap().facts;
+        let pod = read(
+            "pod.yaml",
+            b"apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers:\n    - name: c\n      image: nginx\n      volumeMounts: [{name: d, mountPath: /d}]\n  volumes: [{name: d, hostPath: {path: /var/run/docker.sock}}]\n",
+        );
+        let policy = read(
+            "policy.json",
+            br#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}"#,
+        );
+        assert!(!pod.containers.is_empty() && !policy.iam_statements.is_empty());
+        let both = [pod, policy];
+        let group = serde_json::to_value(facts::FactsGroup(&both)).unwrap();
+        let [pod, policy] = both;
+        let mut all = Facts::default();
+        all.extend(pod);
+        all.extend(policy);
+        assert_eq!(group, serde_json::to_value(&all).unwrap());
+        assert_eq!(
+            all.serialized_len(),
+            all.workloads.len() + all.containers.len() + all.iam_statements.len()
+        );
     }
 
     /// Lines of YAML, Terraform and Dockerfile text that proptest mixes into inputs.

@@ -98,11 +98,7 @@ impl Exposure {
 /// the host's), and the Windows Docker pipe `\\.\pipe\docker_engine`.
 pub fn classify(path: &str, read_only: bool) -> Exposure {
     let path = path.trim();
-    if path
-        .to_ascii_lowercase()
-        .replace('/', "\\")
-        .ends_with("\\pipe\\docker_engine")
-    {
+    if is_docker_pipe(path) {
         return Exposure {
             normalized: path.to_string(),
             runtimes: vec!["Docker"],
@@ -197,20 +193,35 @@ pub fn normalize(path: &str) -> String {
 
 /// `path` is what `pattern` names (segment by segment, `*` and `prefix*` wildcards).
 fn matches_pattern(path: &str, pattern: &str) -> bool {
-    let (p, q): (Vec<_>, Vec<_>) = (segments(path), segments(pattern));
-    p.len() == q.len() && p.iter().zip(&q).all(|(a, b)| segment_matches(a, b))
+    compare_to_pattern(path, pattern) == Some(std::cmp::Ordering::Equal)
 }
 
 /// `path` is a folder above what `pattern` names.
 fn is_ancestor_of_pattern(path: &str, pattern: &str) -> bool {
-    let (p, q): (Vec<_>, Vec<_>) = (segments(path), segments(pattern));
-    p.len() < q.len() && p.iter().zip(&q).all(|(a, b)| segment_matches(a, b))
+    compare_to_pattern(path, pattern) == Some(std::cmp::Ordering::Less)
 }
 
 /// `path` lies below what `pattern` names.
 fn is_inside_pattern(path: &str, pattern: &str) -> bool {
-    let (p, q): (Vec<_>, Vec<_>) = (segments(path), segments(pattern));
-    p.len() > q.len() && p.iter().zip(&q).all(|(a, b)| segment_matches(a, b))
+    compare_to_pattern(path, pattern) == Some(std::cmp::Ordering::Greater)
+}
+
+/// `None` when a segment `path` and `pattern` both have does not match; else how their
+/// numbers of segments compare. Called for every pattern and every host path: it
+/// walks both without collecting them.
+fn compare_to_pattern(path: &str, pattern: &str) -> Option<std::cmp::Ordering> {
+    use std::cmp::Ordering;
+    let mut p = segments(path);
+    let mut q = segments(pattern);
+    loop {
+        match (p.next(), q.next()) {
+            (Some(a), Some(b)) if segment_matches(a, b) => {}
+            (Some(_), Some(_)) => return None,
+            (None, None) => return Some(Ordering::Equal),
+            (Some(_), None) => return Some(Ordering::Greater),
+            (None, Some(_)) => return Some(Ordering::Less),
+        }
+    }
 }
 
 /// One path segment against a pattern segment: `*` matches any, `sd*` by prefix.
@@ -221,8 +232,23 @@ fn segment_matches(segment: &str, pattern: &str) -> bool {
     }
 }
 
-fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
+fn segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('/').filter(|s| !s.is_empty())
+}
+
+/// The Windows Docker pipe, `\\.\pipe\docker_engine`, in any case and with either slash.
+fn is_docker_pipe(path: &str) -> bool {
+    const PIPE: &[u8] = b"\\pipe\\docker_engine";
+    let b = path.as_bytes();
+    b.len() >= PIPE.len()
+        && b[b.len() - PIPE.len()..].iter().zip(PIPE).all(|(x, y)| {
+            let x = if *x == b'/' {
+                b'\\'
+            } else {
+                x.to_ascii_lowercase()
+            };
+            x == *y
+        })
 }
 
 fn join_words(words: &[&str]) -> String {
@@ -305,8 +331,11 @@ mod tests {
             let e = classify(relative, false);
             assert!(!e.sensitive && e.runtimes.is_empty(), "{relative}");
         }
-        let e = classify(r"\\.\pipe\docker_engine", false);
-        assert!(e.socket_file && e.runtimes == ["Docker"]);
+        for pipe in [r"\\.\pipe\docker_engine", "//./PIPE/Docker_Engine"] {
+            let e = classify(pipe, false);
+            assert!(e.socket_file && e.runtimes == ["Docker"], "{pipe}");
+        }
+        assert!(!classify(r"\\.\pipe\docker_engine2", false).socket_file);
     }
 
     #[test]

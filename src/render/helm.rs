@@ -31,8 +31,11 @@ pub fn sources(text: &str, docs: &[Node]) -> Vec<Option<String>> {
 
 /// Whether text looks like `helm template` output (a `# Source:` comment line).
 pub fn is_rendered(text: &str) -> bool {
-    text.lines()
-        .any(|l| l.trim_start().starts_with("# Source:"))
+    // Most files have no such comment: one substring search rules them out.
+    text.contains("# Source:")
+        && text
+            .lines()
+            .any(|l| l.trim_start().starts_with("# Source:"))
 }
 
 #[cfg(test)]
