@@ -7,6 +7,7 @@
 //! the second key; [`parse_lenient`] still returns the documents, the last value
 //! winning as it does where the API server only warns, so they can be judged.
 
+mod block;
 mod events;
 pub mod reference;
 
@@ -31,6 +32,64 @@ pub fn parse_lenient(text: &str) -> Result<(Vec<Node>, Vec<ParseError>), ParseEr
     // The event reader reads what manifests are made of; what it declines (errors
     // above all) the serde-saphyr reader reads, so messages and positions are its own.
     events::parse_lenient(text).or_else(|_| reference::parse_lenient(text))
+}
+
+/// Checks for tests, fuzzing and benchmarks; not an interface.
+#[doc(hidden)]
+pub mod check {
+    use super::{block, events, reference};
+
+    /// The documents of the block source's events on `text`, counted (the events pulled
+    /// and dropped); the reason it declines otherwise.
+    pub fn block_events(text: &str) -> Result<usize, &'static str> {
+        block::count_documents(text)
+    }
+
+    /// The block source against granit and the reference on `text`. Panics on any
+    /// divergence: the block source reads what granit refuses, or its events (kinds,
+    /// values, anchors, positions) differ from granit's; the reader built on it returns
+    /// anything but what the reference returns. Returns `Err(reason)` when the block
+    /// source declined the text.
+    pub fn block_source(text: &str) -> Result<(), &'static str> {
+        let verdict = match block::compare_with_granit(text) {
+            Ok((ours, granit)) => {
+                if granit.is_empty() {
+                    panic!("the block source read what granit refuses:\n{text:?}\n{ours:#?}");
+                }
+                if ours != granit {
+                    let i = ours
+                        .iter()
+                        .zip(&granit)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(ours.len().min(granit.len()));
+                    let from = i.saturating_sub(3);
+                    panic!(
+                        "events differ at {i}:\n{text:?}\nblock:  {:?}\ngranit: {:?}",
+                        &ours[from..ours.len().min(i + 3)],
+                        &granit[from..granit.len().min(i + 3)]
+                    );
+                }
+                Ok(())
+            }
+            Err(why) => Err(why),
+        };
+        let chained = events::parse_lenient(text);
+        let reference = reference::parse_lenient(text);
+        if let Ok(ours) = &chained {
+            match &reference {
+                Ok(theirs) => assert_eq!(ours, theirs, "the readers differ on:\n{text:?}"),
+                Err(e) => {
+                    panic!("the event reader read what the reference refuses ({e:?}):\n{text:?}")
+                }
+            }
+        }
+        assert_eq!(
+            super::parse_lenient(text),
+            reference,
+            "parse_lenient differs from the reference on:\n{text:?}"
+        );
+        verdict
+    }
 }
 
 #[cfg(test)]
@@ -303,6 +362,12 @@ mod differential {
 
     /// Compares the two readers on one text; true when the event reader answered.
     pub(super) fn agree(text: &str, what: &str) -> bool {
+        agree_block(text);
+        // granit's events, the block source's fallback, are read alike too.
+        if let Ok(granit) = events::parse_lenient_granit(text) {
+            let reference = reference::parse_lenient(text);
+            assert_eq!(Ok(granit), reference, "granit events: {what}\n{text}");
+        }
         let Ok(fast) = events::parse_lenient(text) else {
             return false;
         };
@@ -319,6 +384,12 @@ mod differential {
             }
         }
         true
+    }
+
+    /// The block source against granit (event for event) and the reference: panics on
+    /// a divergence; true when the block source read the text.
+    pub(super) fn agree_block(text: &str) -> bool {
+        super::check::block_source(text).is_ok()
     }
 
     fn collect(path: &Path, out: &mut Vec<PathBuf>) {
@@ -356,10 +427,14 @@ mod differential {
             collect(d, &mut files);
         }
         let (mut read, mut declined) = (0, 0);
+        let mut block_declined = Vec::new();
         for f in &files {
             let Ok(text) = std::fs::read_to_string(f) else {
                 continue;
             };
+            if let Err(why) = super::check::block_source(&text) {
+                block_declined.push(format!("{}: {why}", f.display()));
+            }
             if agree(&text, &f.display().to_string()) {
                 read += 1;
             } else {
@@ -367,6 +442,12 @@ mod differential {
             }
         }
         eprintln!("{read} files read alike, {declined} declined");
+        eprintln!(
+            "the block source declined {} of {}:\n{}",
+            block_declined.len(),
+            read + declined,
+            block_declined.join("\n")
+        );
         assert!(read >= 40, "only {read} files compared");
         // Declining is for errors and oddities, not for ordinary manifests.
         assert!(
