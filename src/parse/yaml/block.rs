@@ -104,9 +104,9 @@ pub(crate) struct BlockSource<'a> {
     /// granit's do.
     anchors: HashMap<&'a str, usize>,
     next_anchor: usize,
-    /// The queued start of an indentless sequence, which granit puts where its first
-    /// item is: the next node event's position goes there too.
-    patch: Option<usize>,
+    /// The queued start of an implicit document, which granit puts where its first
+    /// token is, but for a block scalar where the scalar's content is.
+    doc_patch: Option<usize>,
     started: bool,
     done: bool,
     /// Why the source declined, for measurements and tests.
@@ -129,7 +129,7 @@ impl<'a> BlockSource<'a> {
             in_doc: false,
             anchors: HashMap::new(),
             next_anchor: 1,
-            patch: None,
+            doc_patch: None,
             started: false,
             done: false,
             why: "",
@@ -210,6 +210,8 @@ impl<'a> BlockSource<'a> {
         } else {
             (self.line_start, 0)
         };
+        // Never asked for a byte before its line; kept from panicking all the same.
+        let i = i.clamp(from, self.b.len());
         let chars = self.b[from..i]
             .iter()
             .filter(|&&c| (c & 0xC0) != 0x80)
@@ -220,11 +222,7 @@ impl<'a> BlockSource<'a> {
 
     fn emit(&mut self, event: SourceEvent<'a>, pos: Pos) {
         if matches!(event, SourceEvent::Node(..) | SourceEvent::Alias(_)) {
-            if let Some(i) = self.patch.take() {
-                if let Some(e) = self.queue.get_mut(i) {
-                    e.1 = pos;
-                }
-            }
+            self.doc_patch = None;
         }
         self.queue.push_back((event, pos));
     }
@@ -321,9 +319,15 @@ impl<'a> BlockSource<'a> {
             }
             if pending.map_value && indent as isize == pending.parent && self.is_entry(p) {
                 self.depth_check(1)?;
-                let at = self.pos(p);
+                // granit puts it at the entry's first token, or at the end of its line.
+                let q = self.skip_spaces(p + 1);
+                let at = if self.is_eol(q) || self.byte(q) == b'#' {
+                    let e = self.eol(q);
+                    self.pos(e)
+                } else {
+                    self.pos(q)
+                };
                 self.emit(SourceEvent::Node(Kind::SeqStart, pending.anchor), at);
-                self.patch = Some(self.queue.len() - 1);
                 self.blocks.push(Block {
                     map: false,
                     indent,
@@ -372,8 +376,11 @@ impl<'a> BlockSource<'a> {
         self.byte(p) == b'-' && self.is_blank_or_eol(p + 1)
     }
 
-    fn open_document(&mut self, at: Pos, _explicit: bool) {
+    fn open_document(&mut self, at: Pos, explicit: bool) {
         self.emit(SourceEvent::DocumentStart, at);
+        if !explicit {
+            self.doc_patch = Some(self.queue.len() - 1);
+        }
         self.in_doc = true;
         self.anchors.clear();
         self.pending = Some(Pending {
@@ -489,9 +496,6 @@ impl<'a> BlockSource<'a> {
             place = Place::Inline;
             q = self.skip_spaces(end);
             if self.is_eol(q) || (self.byte(q) == b'#' && q > end) {
-                if self.patch.is_some() {
-                    decline!(self, "anchored empty first item of an indentless sequence");
-                }
                 self.pending = Some(pending);
                 self.next_line(q);
                 return Ok(());
@@ -621,11 +625,6 @@ impl<'a> BlockSource<'a> {
         if self.is_eol(q) || (self.byte(q) == b'#' && q > p + 1) {
             // granit puts an empty entry at the end of its line, comment included.
             let empty_at = self.pos(self.eol(q));
-            if let Some(i) = self.patch.take() {
-                if let Some(e) = self.queue.get_mut(i) {
-                    e.1 = empty_at;
-                }
-            }
             self.pending = Some(Pending {
                 parent: indent as isize,
                 map_value: false,
@@ -925,6 +924,7 @@ impl<'a> BlockSource<'a> {
                 }
                 _ => "\n".repeat(trailing_breaks),
             };
+            self.patch_document(header_at);
             self.emit(
                 SourceEvent::Node(Kind::Scalar(Cow::Owned(contents), false), anchor),
                 header_at,
@@ -987,6 +987,7 @@ impl<'a> BlockSource<'a> {
         if chomping == 1 {
             string.extend(std::iter::repeat_n('\n', trailing_breaks));
         }
+        self.patch_document(start_at);
         self.emit(
             SourceEvent::Node(Kind::Scalar(Cow::Owned(string), false), anchor),
             start_at,
@@ -1000,6 +1001,15 @@ impl<'a> BlockSource<'a> {
         }
         self.memo = (self.line_start, 0);
         Ok(())
+    }
+
+    /// Moves the start of an implicit document just opened to `at`.
+    fn patch_document(&mut self, at: Pos) {
+        if let Some(i) = self.doc_patch.take() {
+            if let Some(e) = self.queue.get_mut(i) {
+                e.1 = at;
+            }
+        }
     }
 
     /// granit's `skip_block_scalar_indent`: spaces up to `indent`, and empty lines
@@ -1072,6 +1082,9 @@ impl<'a> BlockSource<'a> {
                 if top == Some(b'{') {
                     // A key, `:`, and the value's start.
                     let key = self.flow_scalar(i)?;
+                    if key.end - i > MAX_KEY_BYTES {
+                        decline!(self, "long key");
+                    }
                     let at = self.pos(i);
                     self.emit(SourceEvent::Node(Kind::Scalar(key.value, key.plain), 0), at);
                     let colon = self.skip_spaces(key.end);
@@ -1162,9 +1175,6 @@ impl<'a> BlockSource<'a> {
         let next = self.skip_spaces(token.end);
         if !matches!(self.byte(next), b',' | b']' | b'}' | b':') {
             decline!(self, "flow scalar end");
-        }
-        if token.plain && token.value.contains(": ") {
-            decline!(self, "flow scalar");
         }
         Ok(token)
     }
@@ -1299,10 +1309,170 @@ mod tests {
         out
     }
 
+    /// Texts that must be read alike or declined (no divergence), with cases granit reads
+    /// in ways worth checking: block scalar edges, indentation indicators, documents.
+    const EDGES: &[&str] = &[
+        "a: |2\n   x\n  y\n",
+        "- |1\n  x\n",
+        "a: |-2\n    x\n",
+        "a: >+\n  x\n\n\n",
+        "a: |+\n  x\n  ",
+        "a: |+\n",
+        "a: |+",
+        "a: |-\n\n",
+        "a: |\n  x\n   \n  ",
+        "a: >\n  a\n  b\n\n   c\n  d\n",
+        "a: >\n\n  a\n",
+        "a: |\n    \n  x\n",
+        "|\nfoo\nbar\n",
+        "--- >\n a\n b\n--- |\n x\n...\n",
+        "a: | # c\n  x\n",
+        "a: |#c\n  x\n",
+        "a: |0\n  x\n",
+        "a:\n  - |\n    x\n  - >-\n    y\n\n",
+        "a:\n- |\n  x\n- b\n",
+        "a: |\r\n  x\r\n\r\n  y\r\nb: 1\r\n",
+        "a: 'x'\r\nb: \"y\"\r\n",
+        "a:\n- - x\n  - y\n- &a z\n- *a\n",
+        "a:\n-\n  x\n",
+        "a:\n- &a\n  x: 1\n",
+        "a: &a 1\n---\nb: &a 2\nc: *a\n",
+        "a: &a 1\nb: &a 2\nc: *a\n",
+        "a: &a [1, 2]\nb: *a\nc: &b {x: *a}\n",
+        "a: [a b, 'c, d', \"e]\", [f, [g]]]\n",
+        "a: [a:b, http://x, -1]\n",
+        "a: [a, ]\n",
+        "a: [a,b]\n",
+        "a: {x: 1, 'y': [2], \"z\": {w: 3}}\n",
+        "a: {x:1}\n",
+        "a: {x}\n",
+        "a: [x: 1]\n",
+        "[a, b]\n",
+        "{a: 1}\n",
+        "a: [\n  1]\n",
+        "é: ü\nkey: 日本 # ç\nx: [é, 'ü']\n",
+        "a:    b   \nc:   'd'   \n",
+        "a : 1\n'b' : 2\n",
+        "a: b: c\n",
+        "a:b\n",
+        "- a:b\n- -x\n- :y\n",
+        "a: -\n",
+        "a: 1\n  b: 2\n",
+        "a:\n    b: 1\n  c: 2\n",
+        "  a: 1\n  b: 2\n",
+        "  a: 1\nb: 2\n",
+        "- a\nb: 1\n",
+        "a: 1\n- b\n",
+        "a: 1\n...\nb: 2\n",
+        "...\n",
+        "a: 1\n... # c\n",
+        "a: 1\n--- # c\nb: 2\n",
+        "---a\n",
+        "--- a: 1\n",
+        "--- - a\n",
+        "--- &a\n- x\n",
+        "--- 'x'\n",
+        "--- [a]\n",
+        "a: 'it''s'\nb: 'x''\n",
+        "a: \"\\x41\\u00e9\\U0001F600\\t\\\\ \\/\\0\\N\\_\\L\\P\\e\"\n",
+        "a: \"\\ud83d\\ude00\"\n",
+        "a: \"\\q\"\n",
+        "a: \"x\"y\n",
+        "a: \"x\"#c\n",
+        "a: x#c\n",
+        "a: x #c\n",
+        "a: *\n",
+        "a: &\n",
+        "a: &a:b 1\n",
+        "? a\n: b\n",
+        "a: !t x\n",
+        "%YAML 1.2\n---\na: 1\n",
+        "a:\tb\n",
+        "\u{feff}a: 1\n",
+        "a: 1\rb: 2\n",
+        "a: b\n  c\n",
+        "a: 'b\n  c'\n",
+        "- a\n  # c\n- b\n",
+        "a:\n  # c\nb: 1\n",
+        "a: 1\n # c\n",
+        "a: b # c\n  d\n",
+        "k: |\n  a\n # c\n  b\n",
+        "- - - x\n    - y\n  - z\n",
+        "-\n-\n",
+        "- \n",
+        "a:\n-\n",
+        "x: -1\ny: - 1\n",
+        "<<: {a: 1}\nb: 2\n",
+        "a: \"\"\nb: ''\nc: \" \"\n",
+        "a: 0x1F\nb: 1e3\nc: .inf\n",
+        "a:\n- &x v\n",
+        "a:\n- &y [x]\n",
+        "a:\n- &z\n  k: 1\n",
+        "a:\n- # c\n  k: 1\n",
+        "x: &x 1\na:\n- *x\n",
+        "&a x\n",
+        "\"q\"\n",
+    ];
+
     #[test]
     fn reads_like_granit() {
         let f = failures(READ, true);
         assert!(f.is_empty(), "{}", f.join("\n\n"));
+    }
+
+    #[test]
+    fn edges_read_alike_or_are_declined() {
+        let f = failures(EDGES, false);
+        assert!(f.is_empty(), "{}", f.join("\n\n"));
+    }
+
+    /// What the block source must give back to granit.
+    #[test]
+    fn declines_what_it_does_not_read() {
+        for text in [
+            "a:\tb\n",
+            "a: !t x\n",
+            "? a\n: b\n",
+            "%YAML 1.2\n---\na: 1\n",
+            "a: b\n  c\n",
+            "a: 'b\n  c'\n",
+            "a: [\n  1]\n",
+            "\u{feff}a: 1\n",
+            "a: 1\rb: 2\n",
+            "a: [a, ]\n",
+            "a: {x}\n",
+            "a: b: c\n",
+            "a: *nope\n",
+        ] {
+            assert!(super::count_documents(text).is_err(), "read: {text:?}");
+        }
+    }
+
+    /// Long lines cost one pass: a 1 MB plain scalar, quoted scalar, flow sequence and
+    /// line of non-ASCII text are read (or declined) at once.
+    #[test]
+    fn long_lines_are_linear() {
+        let long = "x".repeat(1 << 20);
+        let items = vec!["é"; 2000].join(", ");
+        for text in [
+            format!("a: {long}\n"),
+            format!("a: '{long}'\n"),
+            format!("a: [{items}]\n"),
+            format!("a: {}\n", "é ".repeat(1 << 19)),
+            format!("{}\n", "- ".repeat(1 << 19)),
+            format!("a: {}\n", "[".repeat(1 << 19)),
+        ] {
+            // Test threads have small stacks; scans run on 8 MiB ones (see `crate::scan`),
+            // which the reference needs for deep nesting.
+            std::thread::Builder::new()
+                .stack_size(8 * 1024 * 1024)
+                .spawn(move || {
+                    let _ = block_source(&text);
+                })
+                .unwrap()
+                .join()
+                .unwrap();
+        }
     }
 }
 
