@@ -11,6 +11,8 @@
 //! - `yaml` (default): [`breakout::parse::yaml::parse_lenient`], what a scan uses;
 //! - `yaml-serde`: [`breakout::parse::yaml::reference::parse_lenient`], the serde-saphyr
 //!   reader it replaced (still used for the files the event reader declines);
+//! - `yaml-granit`: the event reader on granit's events alone (then the reference), as
+//!   `yaml` was before the block source;
 //! - `yaml-events`: the granit parser's events alone, counted and dropped: the floor any
 //!   reader built on that parser pays;
 //! - `yaml-block`: the block source's events alone (the hand-written scanner the event
@@ -67,6 +69,9 @@ fn parse_all(parser: &str, texts: &[String]) -> (usize, usize) {
                 .map(|(d, _)| d.len())
                 .map_err(drop),
             "yaml-serde" => breakout::parse::yaml::reference::parse_lenient(text)
+                .map(|(d, _)| d.len())
+                .map_err(drop),
+            "yaml-granit" => breakout::parse::yaml::check::granit_parse_lenient(text)
                 .map(|(d, _)| d.len())
                 .map_err(drop),
             "yaml-events" => Ok(count_events(text)),

@@ -45,6 +45,15 @@ pub mod check {
         block::count_documents(text)
     }
 
+    /// [`super::parse_lenient`] as it was before the block source: granit's events, then
+    /// the reference (for measurements).
+    pub fn granit_parse_lenient(
+        text: &str,
+    ) -> Result<(Vec<crate::parse::Node>, Vec<crate::parse::ParseError>), crate::parse::ParseError>
+    {
+        events::parse_lenient_granit(text).or_else(|_| reference::parse_lenient(text))
+    }
+
     /// The block source against granit and the reference on `text`. Panics on any
     /// divergence: the block source reads what granit refuses, or its events (kinds,
     /// values, anchors, positions) differ from granit's; the reader built on it returns

@@ -1081,6 +1081,9 @@ impl<'a> BlockSource<'a> {
                 }
                 if top == Some(b'{') {
                     // A key, `:`, and the value's start.
+                    if matches!(c, b'[' | b'{') {
+                        decline!(self, "flow collection as a key ({{x}} templates)");
+                    }
                     let key = self.flow_scalar(i)?;
                     if key.end - i > MAX_KEY_BYTES {
                         decline!(self, "long key");
