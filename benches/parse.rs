@@ -139,7 +139,7 @@ fn main() {
             }
         }
         let mut why: Vec<_> = why.into_iter().collect();
-        why.sort_by(|a, b| b.1.cmp(&a.1));
+        why.sort_by_key(|w| std::cmp::Reverse(w.1));
         for (reason, n) in why {
             println!("declined: {n} files: {reason}");
         }

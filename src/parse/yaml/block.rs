@@ -571,13 +571,7 @@ impl<'a> BlockSource<'a> {
 
     /// A line `key: ...` of the block mapping at `indent`, the key at `p`.
     fn map_entry(&mut self, p: usize, indent: usize) -> Result<()> {
-        if matches!(
-            self.byte(p),
-            b'-' | b'|' | b'>' | b'[' | b'{' | b'*' | b'&' | b'?'
-        ) && !(self.byte(p) == b'-' && !self.is_blank_or_eol(p + 1))
-        {
-            decline!(self, "not a simple key");
-        }
+        // `scalar` declines indicators: no `-` entry, `?` key, alias, anchor or flow key.
         let token = self.scalar(p)?;
         let after = self.skip_spaces(token.end);
         if !(self.byte(after) == b':' && self.is_blank_or_eol(after + 1)) {
@@ -699,7 +693,6 @@ impl<'a> BlockSource<'a> {
 
     /// `'...'` on one line.
     fn single_quoted(&mut self, q: usize) -> Result<Token<'a>> {
-        let b = self.b;
         let mut i = q + 1;
         let mut owned: Option<String> = None;
         let mut from = i;
@@ -716,7 +709,6 @@ impl<'a> BlockSource<'a> {
                 _ => i += 1,
             }
         }
-        let _ = b;
         let value = match owned {
             Some(mut s) => {
                 s.push_str(&self.text[from..i]);
