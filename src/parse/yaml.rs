@@ -29,8 +29,9 @@ pub fn parse(text: &str) -> Result<Vec<Node>, ParseError> {
 /// its last value (the earlier one dropped). Returns the documents and one error per
 /// duplicate key, at the repeated key; fails only on errors that stop reading.
 pub fn parse_lenient(text: &str) -> Result<(Vec<Node>, Vec<ParseError>), ParseError> {
-    // The event reader reads what manifests are made of; what it declines (errors
-    // above all) the serde-saphyr reader reads, so messages and positions are its own.
+    // The event reader reads what manifests are made of (from the block source, else
+    // from granit's events); what it declines (errors above all) the serde-saphyr
+    // reader reads, so messages and positions are its own.
     events::parse_lenient(text).or_else(|_| reference::parse_lenient(text))
 }
 
@@ -372,7 +373,9 @@ mod tests {
 /// in `BREAKOUT_YAML_DIRS`, `:`-separated), and on made-up streams that exercise what
 /// manifests rarely hold, whatever the event reader returns must be exactly what the
 /// reference returns: the same trees, values and positions, the same duplicate-key
-/// errors in the same order.
+/// errors in the same order. Read from the block source or from granit's events alike;
+/// and the block source either declines or gives granit's events exactly
+/// ([`check::block_source`]).
 #[cfg(test)]
 mod differential {
     use super::{events, reference};
