@@ -57,7 +57,8 @@ pub mod check {
 
     /// The block source against granit and the reference on `text`. Panics on any
     /// divergence: the block source reads what granit refuses, or its events (kinds,
-    /// values, anchors, positions) differ from granit's; the reader built on it returns
+    /// values, anchors, every position, document and stream ends included) differ from
+    /// granit's; the reader built on it returns
     /// anything but what the reference returns. Returns `Err(reason)` when the block
     /// source declined the text.
     pub fn block_source(text: &str) -> Result<(), &'static str> {

@@ -9,7 +9,7 @@
 //! quoted scalars, multi-line flow collections, odd indentation, a byte order mark, any
 //! syntax error — is declined before it is guessed at: the caller then reads the whole
 //! text again with granit (see [`super::events::parse_lenient`]). What it reads must be
-//! event for event what granit reads, positions included; the differential tests in
+//! event for event what granit reads, every position included; the differential tests in
 //! `yaml.rs` and the `yaml_differential` fuzz target check it.
 //!
 //! Work is linear in the text: each byte is looked at a bounded number of times, nesting
@@ -75,6 +75,16 @@ enum Place {
     Inline,
 }
 
+/// Where the last node event's text ends, which is where granit puts the end of a
+/// document that has no `...`.
+#[derive(Clone, Copy, Debug)]
+enum LastEnd {
+    At(Pos),
+    /// A byte offset on a line (its number and start): its column is counted only if
+    /// a document ends there.
+    Byte(u32, usize, usize),
+}
+
 /// A scalar token on one line.
 struct Token<'a> {
     value: Cow<'a, str>,
@@ -107,6 +117,7 @@ pub(crate) struct BlockSource<'a> {
     /// The queued start of an implicit document, which granit puts where its first
     /// token is, but for a block scalar where the scalar's content is.
     doc_patch: Option<usize>,
+    last_end: LastEnd,
     started: bool,
     done: bool,
     /// Why the source declined, for measurements and tests.
@@ -130,6 +141,7 @@ impl<'a> BlockSource<'a> {
             anchors: HashMap::new(),
             next_anchor: 1,
             doc_patch: None,
+            last_end: LastEnd::At(Pos::new(1, 1)),
             started: false,
             done: false,
             why: "",
@@ -223,8 +235,15 @@ impl<'a> BlockSource<'a> {
     fn emit(&mut self, event: SourceEvent<'a>, pos: Pos) {
         if matches!(event, SourceEvent::Node(..) | SourceEvent::Alias(_)) {
             self.doc_patch = None;
+            // Empty spans (collection ends, empty scalars); text is noted by `ended_at`.
+            self.last_end = LastEnd::At(pos);
         }
         self.queue.push_back((event, pos));
+    }
+
+    /// The event just emitted ends at byte `off` of the current line.
+    fn ended_at(&mut self, off: usize) {
+        self.last_end = LastEnd::Byte(self.line, self.line_start, off);
     }
 
     fn depth_check(&mut self, extra: usize) -> Result<()> {
@@ -400,16 +419,28 @@ impl<'a> BlockSource<'a> {
         });
     }
 
-    /// Ends the open document: its pending node, its open collections, then the
-    /// document itself, all at `at`.
-    fn close_document(&mut self, at: Pos) {
+    /// Ends the open document: its pending node, its open collections at `at`, then
+    /// the document itself, at `at` for `...` (`explicit`), else where the last node
+    /// ended.
+    fn close_document(&mut self, at: Pos, explicit: bool) {
         if let Some(pending) = self.pending.take() {
             self.emit_empty(pending);
         }
         while let Some(top) = self.blocks.pop() {
             self.end_block(top, at);
         }
-        self.emit(SourceEvent::DocumentEnd, at);
+        let end = match self.last_end {
+            _ if explicit => at,
+            LastEnd::At(pos) => pos,
+            LastEnd::Byte(line, start, off) => {
+                let chars = self.b[start..off.max(start)]
+                    .iter()
+                    .filter(|&&c| (c & 0xC0) != 0x80)
+                    .count() as u32;
+                Pos::new(line, chars + 1)
+            }
+        };
+        self.emit(SourceEvent::DocumentEnd, end);
         self.in_doc = false;
     }
 
@@ -433,7 +464,7 @@ impl<'a> BlockSource<'a> {
     fn end_stream(&mut self) -> Result<()> {
         let at = self.pos(self.at);
         if self.in_doc {
-            self.close_document(at);
+            self.close_document(at, false);
         }
         self.emit(SourceEvent::Other, at);
         self.done = true;
@@ -444,7 +475,7 @@ impl<'a> BlockSource<'a> {
     fn document_start(&mut self, p: usize) -> Result<()> {
         let at = self.pos(p);
         if self.in_doc {
-            self.close_document(at);
+            self.close_document(at, false);
         }
         self.open_document(at, true);
         let after = self.pos(p + 3);
@@ -465,7 +496,7 @@ impl<'a> BlockSource<'a> {
         let at = self.pos(p);
         // Outside a document it is nothing, as in granit.
         if self.in_doc {
-            self.close_document(at);
+            self.close_document(at, true);
         }
         self.end_of_line(p + 3)
     }
@@ -572,6 +603,7 @@ impl<'a> BlockSource<'a> {
                     SourceEvent::Node(Kind::Scalar(token.value, token.plain), anchor),
                     at,
                 );
+                self.ended_at(token.end);
                 self.end_of_line(token.end)
             }
         }
@@ -834,6 +866,7 @@ impl<'a> BlockSource<'a> {
         };
         let at = self.pos(q);
         self.emit(SourceEvent::Alias(id), at);
+        self.ended_at(end);
         Ok(end)
     }
 
@@ -929,6 +962,7 @@ impl<'a> BlockSource<'a> {
                 SourceEvent::Node(Kind::Scalar(Cow::Owned(contents), false), anchor),
                 header_at,
             );
+            self.ended_at(i);
             self.at = i;
             return Ok(());
         }
@@ -992,6 +1026,7 @@ impl<'a> BlockSource<'a> {
             SourceEvent::Node(Kind::Scalar(Cow::Owned(string), false), anchor),
             start_at,
         );
+        self.ended_at(i);
         // The structure goes on at the start of the line where the scalar stopped.
         if i >= self.b.len() && self.line_start < self.b.len() && col > 0 {
             // Stopped at the end of a last line with content: nothing follows.
@@ -1069,6 +1104,7 @@ impl<'a> BlockSource<'a> {
                             Kind::MapEnd
                         };
                         self.emit(SourceEvent::Node(kind, 0), at);
+                        self.ended_at(i + 1);
                         stack.pop();
                         i += 1;
                         want_entry = false;
@@ -1150,6 +1186,7 @@ impl<'a> BlockSource<'a> {
                         Kind::MapEnd
                     };
                     self.emit(SourceEvent::Node(kind, 0), at);
+                    self.ended_at(i + 1);
                     stack.pop();
                     i += 1;
                     if stack.is_empty() {
@@ -1224,17 +1261,10 @@ pub(crate) fn compare_with_granit(
             Err(Declined) => return Err(block.why),
         }
     }
-    let (mut granit, declined) = all_events(super::events::GranitSource::new(text));
+    let (granit, declined) = all_events(super::events::GranitSource::new(text));
     if declined {
         // granit refused the text (or has a tag...): the block source must not read it.
         return Ok((ours, Vec::new()));
-    }
-    // Where a document or the stream ends is of no use to the reader (`Stream` drops
-    // those positions), and granit's is where the last token ended: not compared.
-    for (event, pos) in ours.iter_mut().chain(granit.iter_mut()) {
-        if matches!(event, SourceEvent::DocumentEnd | SourceEvent::Other) {
-            *pos = Pos::new(0, 0);
-        }
     }
     Ok((ours, granit))
 }
