@@ -11,8 +11,13 @@
 //! - `yaml` (default): [`breakout::parse::yaml::parse_lenient`], what a scan uses;
 //! - `yaml-serde`: [`breakout::parse::yaml::reference::parse_lenient`], the serde-saphyr
 //!   reader it replaced (still used for the files the event reader declines);
+//! - `yaml-granit`: the event reader on granit's events alone (then the reference), as
+//!   `yaml` was before the block source;
 //! - `yaml-events`: the granit parser's events alone, counted and dropped: the floor any
 //!   reader built on that parser pays;
+//! - `yaml-block`: the block source's events alone (the hand-written scanner the event
+//!   reader tries first), counted and dropped; files it declines count as not parsed,
+//!   and the reasons are printed;
 //! - `json`: [`breakout::parse::json::parse_lenient`].
 //!
 //! For instruction counts, which unlike times do not depend on what else the machine is
@@ -60,17 +65,25 @@ fn parse_all(parser: &str, texts: &[String]) -> (usize, usize) {
     let mut failed = 0;
     for text in texts {
         let n = match parser {
-            "yaml" => breakout::parse::yaml::parse_lenient(text).map(|(d, _)| d.len()),
-            "yaml-serde" => {
-                breakout::parse::yaml::reference::parse_lenient(text).map(|(d, _)| d.len())
-            }
+            "yaml" => breakout::parse::yaml::parse_lenient(text)
+                .map(|(d, _)| d.len())
+                .map_err(drop),
+            "yaml-serde" => breakout::parse::yaml::reference::parse_lenient(text)
+                .map(|(d, _)| d.len())
+                .map_err(drop),
+            "yaml-granit" => breakout::parse::yaml::check::granit_parse_lenient(text)
+                .map(|(d, _)| d.len())
+                .map_err(drop),
             "yaml-events" => Ok(count_events(text)),
-            "json" => breakout::parse::json::parse_lenient(text).map(|_| 1),
+            "yaml-block" => breakout::parse::yaml::check::block_events(text).map_err(|_| ()),
+            "json" => breakout::parse::json::parse_lenient(text)
+                .map(|_| 1)
+                .map_err(drop),
             other => panic!("unknown PARSER {other}"),
         };
         match n {
             Ok(n) => docs += n,
-            Err(_) => failed += 1,
+            Err(()) => failed += 1,
         }
     }
     (docs, failed)
@@ -117,6 +130,20 @@ fn main() {
         texts.len(),
         bytes as f64 / 1048576.0
     );
+    if parser == "yaml-block" {
+        // Why the block source declines, most common first.
+        let mut why = std::collections::BTreeMap::<&str, usize>::new();
+        for text in &texts {
+            if let Err(reason) = breakout::parse::yaml::check::block_events(text) {
+                *why.entry(reason).or_default() += 1;
+            }
+        }
+        let mut why: Vec<_> = why.into_iter().collect();
+        why.sort_by_key(|w| std::cmp::Reverse(w.1));
+        for (reason, n) in why {
+            println!("declined: {n} files: {reason}");
+        }
+    }
     let mut best = f64::MAX;
     for run in 1..=runs {
         let start = Instant::now();

@@ -7,6 +7,7 @@
 //! the second key; [`parse_lenient`] still returns the documents, the last value
 //! winning as it does where the API server only warns, so they can be judged.
 
+mod block;
 mod events;
 pub mod reference;
 
@@ -28,9 +29,87 @@ pub fn parse(text: &str) -> Result<Vec<Node>, ParseError> {
 /// its last value (the earlier one dropped). Returns the documents and one error per
 /// duplicate key, at the repeated key; fails only on errors that stop reading.
 pub fn parse_lenient(text: &str) -> Result<(Vec<Node>, Vec<ParseError>), ParseError> {
-    // The event reader reads what manifests are made of; what it declines (errors
-    // above all) the serde-saphyr reader reads, so messages and positions are its own.
+    // The event reader reads what manifests are made of (from the block source, else
+    // from granit's events); what it declines (errors above all) the serde-saphyr
+    // reader reads, so messages and positions are its own.
     events::parse_lenient(text).or_else(|_| reference::parse_lenient(text))
+}
+
+/// Checks for tests, fuzzing and benchmarks; not an interface.
+#[doc(hidden)]
+pub mod check {
+    use super::{block, events, reference};
+
+    /// The documents of the block source's events on `text`, counted (the events pulled
+    /// and dropped); the reason it declines otherwise.
+    pub fn block_events(text: &str) -> Result<usize, &'static str> {
+        block::count_documents(text)
+    }
+
+    /// [`super::parse_lenient`] as it was before the block source: granit's events, then
+    /// the reference (for measurements).
+    pub fn granit_parse_lenient(
+        text: &str,
+    ) -> Result<(Vec<crate::parse::Node>, Vec<crate::parse::ParseError>), crate::parse::ParseError>
+    {
+        events::parse_lenient_granit(text).or_else(|_| reference::parse_lenient(text))
+    }
+
+    /// The block source against granit and the reference on `text`. Panics on any
+    /// divergence: the block source reads what granit refuses, or its events (kinds,
+    /// values, anchors, every position, document and stream ends included) differ from
+    /// granit's; the reader built on it returns
+    /// anything but what the reference returns. Returns `Err(reason)` when the block
+    /// source declined the text.
+    pub fn block_source(text: &str) -> Result<(), &'static str> {
+        let verdict = match block::compare_with_granit(text) {
+            Ok((ours, granit)) => {
+                if granit.is_empty() {
+                    panic!("the block source read what granit refuses:\n{text:?}\n{ours:#?}");
+                }
+                if ours != granit {
+                    let i = ours
+                        .iter()
+                        .zip(&granit)
+                        .position(|(a, b)| a != b)
+                        .unwrap_or(ours.len().min(granit.len()));
+                    let from = i.saturating_sub(3);
+                    panic!(
+                        "events differ at {i}:\n{text:?}\nblock:  {:?}\ngranit: {:?}",
+                        &ours[from..ours.len().min(i + 3)],
+                        &granit[from..granit.len().min(i + 3)]
+                    );
+                }
+                Ok(())
+            }
+            Err(why) => Err(why),
+        };
+        let chained = events::parse_lenient(text);
+        let reference = reference::parse_lenient(text);
+        // granit's events, the block source's fallback, must be read alike too.
+        if let Ok(granit) = events::parse_lenient_granit(text) {
+            match &reference {
+                Ok(theirs) => assert_eq!(&granit, theirs, "granit events differ on:\n{text:?}"),
+                Err(e) => {
+                    panic!("granit events read what the reference refuses ({e:?}):\n{text:?}")
+                }
+            }
+        }
+        if let Ok(ours) = &chained {
+            match &reference {
+                Ok(theirs) => assert_eq!(ours, theirs, "the readers differ on:\n{text:?}"),
+                Err(e) => {
+                    panic!("the event reader read what the reference refuses ({e:?}):\n{text:?}")
+                }
+            }
+        }
+        assert_eq!(
+            super::parse_lenient(text),
+            reference,
+            "parse_lenient differs from the reference on:\n{text:?}"
+        );
+        verdict
+    }
 }
 
 #[cfg(test)]
@@ -295,7 +374,9 @@ mod tests {
 /// in `BREAKOUT_YAML_DIRS`, `:`-separated), and on made-up streams that exercise what
 /// manifests rarely hold, whatever the event reader returns must be exactly what the
 /// reference returns: the same trees, values and positions, the same duplicate-key
-/// errors in the same order.
+/// errors in the same order. Read from the block source or from granit's events alike;
+/// and the block source either declines or gives granit's events exactly
+/// ([`check::block_source`]).
 #[cfg(test)]
 mod differential {
     use super::{events, reference};
@@ -303,6 +384,8 @@ mod differential {
 
     /// Compares the two readers on one text; true when the event reader answered.
     pub(super) fn agree(text: &str, what: &str) -> bool {
+        // The block source and granit's events, each against the reference.
+        agree_block(text);
         let Ok(fast) = events::parse_lenient(text) else {
             return false;
         };
@@ -319,6 +402,12 @@ mod differential {
             }
         }
         true
+    }
+
+    /// The block source against granit (event for event) and the reference: panics on
+    /// a divergence; true when the block source read the text.
+    pub(super) fn agree_block(text: &str) -> bool {
+        super::check::block_source(text).is_ok()
     }
 
     fn collect(path: &Path, out: &mut Vec<PathBuf>) {
@@ -356,10 +445,14 @@ mod differential {
             collect(d, &mut files);
         }
         let (mut read, mut declined) = (0, 0);
+        let mut block_declined = Vec::new();
         for f in &files {
             let Ok(text) = std::fs::read_to_string(f) else {
                 continue;
             };
+            if let Err(why) = super::check::block_source(&text) {
+                block_declined.push(format!("{}: {why}", f.display()));
+            }
             if agree(&text, &f.display().to_string()) {
                 read += 1;
             } else {
@@ -367,6 +460,12 @@ mod differential {
             }
         }
         eprintln!("{read} files read alike, {declined} declined");
+        eprintln!(
+            "the block source declined {} of {}:\n{}",
+            block_declined.len(),
+            read + declined,
+            block_declined.join("\n")
+        );
         assert!(read >= 40, "only {read} files compared");
         // Declining is for errors and oddities, not for ordinary manifests.
         assert!(

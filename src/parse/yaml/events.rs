@@ -24,6 +24,7 @@
 //!   merges winning over later ones;
 //! - documents whose root is a plain null are left out.
 
+use super::block::BlockSource;
 use super::reference::MAX_DEPTH;
 use crate::parse::{Entry, Node, ParseError, Pos, Value};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, StrInput};
@@ -36,9 +37,21 @@ pub(crate) struct Declined;
 
 type Result<T> = std::result::Result<T, Declined>;
 
-/// Reads every document of a YAML stream as [`super::parse_lenient`] does, or declines.
+/// Reads every document of a YAML stream as [`super::parse_lenient`] does, or declines:
+/// from [`BlockSource`] events when it reads the text, else from granit's (a decline
+/// anywhere costs one more reading of a small text, from the start).
 pub(crate) fn parse_lenient(text: &str) -> Result<(Vec<Node>, Vec<ParseError>)> {
-    let mut builder = Builder::new(Stream::new(GranitSource::new(text)));
+    read(BlockSource::new(text)).or_else(|_| read(GranitSource::new(text)))
+}
+
+/// Reads every document from granit's events alone, or declines.
+pub(crate) fn parse_lenient_granit(text: &str) -> Result<(Vec<Node>, Vec<ParseError>)> {
+    read(GranitSource::new(text))
+}
+
+/// Reads every document from `source`'s events, or declines.
+fn read<'a, S: Source<'a>>(source: S) -> Result<(Vec<Node>, Vec<ParseError>)> {
+    let mut builder = Builder::new(Stream::new(source));
     let mut docs = Vec::new();
     while let Some(first) = builder.stream.next()? {
         // A document whose root is a plain null (empty, `~`, `null`) is left out.
@@ -58,7 +71,7 @@ pub(crate) fn parse_lenient(text: &str) -> Result<(Vec<Node>, Vec<ParseError>)> 
 // Events
 
 /// What an event says, without tags (a tagged node is declined).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Kind<'a> {
     /// A scalar and whether it is plain (unquoted, not a block scalar).
     Scalar(Cow<'a, str>, bool),
@@ -69,7 +82,7 @@ pub(crate) enum Kind<'a> {
 }
 
 /// An event of the source, before aliases are expanded.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum SourceEvent<'a> {
     /// A node event and the anchor it defines (0 for none).
     Node(Kind<'a>, usize),
