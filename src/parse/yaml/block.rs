@@ -749,6 +749,12 @@ impl<'a> BlockSource<'a> {
                 _ => i += 1,
             }
         }
+        Ok(self.quoted_token(q, i, from, owned))
+    }
+
+    /// The scalar quoted from `q` to the closing quote at `i`: borrowed from the text
+    /// when nothing was unescaped, else what was (`owned`) and the rest from `from`.
+    fn quoted_token(&self, q: usize, i: usize, from: usize, owned: Option<String>) -> Token<'a> {
         let value = match owned {
             Some(mut s) => {
                 s.push_str(&self.text[from..i]);
@@ -756,11 +762,11 @@ impl<'a> BlockSource<'a> {
             }
             None => Cow::Borrowed(&self.text[q + 1..i]),
         };
-        Ok(Token {
+        Token {
             value,
             plain: false,
             end: i + 1,
-        })
+        }
     }
 
     /// `"..."` on one line, escapes resolved as granit resolves them.
@@ -786,18 +792,7 @@ impl<'a> BlockSource<'a> {
                 _ => i += 1,
             }
         }
-        let value = match owned {
-            Some(mut s) => {
-                s.push_str(&self.text[from..i]);
-                Cow::Owned(s)
-            }
-            None => Cow::Borrowed(&self.text[q + 1..i]),
-        };
-        Ok(Token {
-            value,
-            plain: false,
-            end: i + 1,
-        })
+        Ok(self.quoted_token(q, i, from, owned))
     }
 
     /// The escape after a `\` at `i - 1`: its character and how many bytes follow the
