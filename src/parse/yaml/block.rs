@@ -543,6 +543,22 @@ impl<'a> BlockSource<'a> {
         self.node(q, pending.parent, pending.anchor, place)
     }
 
+    /// Opens a block mapping or sequence whose first key or `-` is at `q`; returns its
+    /// indentation.
+    fn open_block(&mut self, q: usize, map: bool, anchor: usize) -> Result<usize> {
+        self.depth_check(1)?;
+        let at = self.pos(q);
+        let kind = if map { Kind::MapStart } else { Kind::SeqStart };
+        self.emit(SourceEvent::Node(kind, anchor), at);
+        let indent = q - self.line_start;
+        self.blocks.push(Block {
+            map,
+            indent,
+            indentless: false,
+        });
+        Ok(indent)
+    }
+
     /// The node starting at `q`, in a collection indented at `parent`.
     fn node(&mut self, q: usize, parent: isize, anchor: usize, place: Place) -> Result<()> {
         match self.byte(q) {
@@ -550,15 +566,7 @@ impl<'a> BlockSource<'a> {
                 if place != Place::Block {
                     decline!(self, "sequence after a key or anchor");
                 }
-                self.depth_check(1)?;
-                let at = self.pos(q);
-                self.emit(SourceEvent::Node(Kind::SeqStart, anchor), at);
-                let indent = q - self.line_start;
-                self.blocks.push(Block {
-                    map: false,
-                    indent,
-                    indentless: false,
-                });
+                self.open_block(q, false, anchor)?;
                 self.seq_item(q)
             }
             b'|' | b'>' => self.block_scalar(q, parent, anchor),
@@ -587,15 +595,7 @@ impl<'a> BlockSource<'a> {
                     if place != Place::Block {
                         decline!(self, "mapping after a key or anchor");
                     }
-                    self.depth_check(1)?;
-                    let at = self.pos(q);
-                    self.emit(SourceEvent::Node(Kind::MapStart, anchor), at);
-                    let indent = q - self.line_start;
-                    self.blocks.push(Block {
-                        map: true,
-                        indent,
-                        indentless: false,
-                    });
+                    let indent = self.open_block(q, true, anchor)?;
                     return self.key_and_value(q, token, after, indent);
                 }
                 let at = self.pos(q);
