@@ -1062,6 +1062,21 @@ impl<'a> BlockSource<'a> {
     // -----------------------------------------------------------------------------
     // Flow collections
 
+    /// Closes the innermost flow collection (opened by `open`) at its closing bracket
+    /// at `i`; returns where reading goes on.
+    fn close_flow(&mut self, open: u8, i: usize, stack: &mut Vec<u8>) -> usize {
+        let at = self.pos(i);
+        let kind = if open == b'[' {
+            Kind::SeqEnd
+        } else {
+            Kind::MapEnd
+        };
+        self.emit(SourceEvent::Node(kind, 0), at);
+        self.ended_at(i + 1);
+        stack.pop();
+        i + 1
+    }
+
     /// A flow collection at `q`, all on this line: emits its events, returns the index
     /// after its closing bracket.
     fn flow(&mut self, q: usize, anchor: usize) -> Result<usize> {
@@ -1092,16 +1107,7 @@ impl<'a> BlockSource<'a> {
                         if after_comma {
                             decline!(self, "trailing comma");
                         }
-                        let at = self.pos(i);
-                        let kind = if open == b'[' {
-                            Kind::SeqEnd
-                        } else {
-                            Kind::MapEnd
-                        };
-                        self.emit(SourceEvent::Node(kind, 0), at);
-                        self.ended_at(i + 1);
-                        stack.pop();
-                        i += 1;
+                        i = self.close_flow(open, i, &mut stack);
                         want_entry = false;
                         after_comma = false;
                         if stack.is_empty() {
@@ -1174,16 +1180,7 @@ impl<'a> BlockSource<'a> {
                     want_entry = true;
                     after_comma = true;
                 } else if c == close {
-                    let at = self.pos(i);
-                    let kind = if open == b'[' {
-                        Kind::SeqEnd
-                    } else {
-                        Kind::MapEnd
-                    };
-                    self.emit(SourceEvent::Node(kind, 0), at);
-                    self.ended_at(i + 1);
-                    stack.pop();
-                    i += 1;
+                    i = self.close_flow(open, i, &mut stack);
                     if stack.is_empty() {
                         return Ok(i);
                     }
