@@ -180,9 +180,11 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
             });
         }
     }
-    // A file both named and walked counts as named.
+    // A file both named and walked counts as named. Sorted by a key that orders as
+    // `Path` does: comparing paths component by component was a twentieth of the wall
+    // time of a scan of ten thousand files, most of it spent on their common folders.
     out.files
-        .sort_by(|a, b| a.path.cmp(&b.path).then(b.named.cmp(&a.named)));
+        .sort_by_cached_key(|c| (path_order_key(&c.path), !c.named));
     out.files.dedup_by(|a, b| a.path == b.path);
     // Two walks (`scan a a/b`) or a walk and a named file may reach one file twice.
     walked_inodes.exact |= paths.len() > 1;
@@ -191,6 +193,28 @@ pub fn discover(paths: &[PathBuf]) -> Discovered {
     out.errors.sort_by(|a, b| a.path.cmp(&b.path));
     out.passed_over.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+/// Bytes that sort as `path` sorts (`Path`'s order compares components, in the order
+/// of [`Component`](std::path::Component)'s variants, then their names): each component
+/// as its variant's rank and its name, ended by a zero byte, which no name holds and
+/// which sorts before every name byte and rank.
+fn path_order_key(path: &Path) -> Vec<u8> {
+    use std::path::Component;
+    let mut key = Vec::with_capacity(path.as_os_str().len() + 8);
+    for c in path.components() {
+        let rank = match c {
+            Component::Prefix(_) => 1,
+            Component::RootDir => 2,
+            Component::CurDir => 3,
+            Component::ParentDir => 4,
+            Component::Normal(_) => 5,
+        };
+        key.push(rank);
+        key.extend_from_slice(c.as_os_str().as_encoded_bytes());
+        key.push(0);
+    }
+    key
 }
 
 /// What the walks learnt about the identity of the files they found.
@@ -480,6 +504,15 @@ fn look_at(entry: &ignore::DirEntry, root: &Path, canonical_root: &Path) -> Opti
 /// The chart folder when `path` lies in a chart's `templates/` folder (a sibling
 /// `Chart.yaml`): Go templates are not YAML until Helm renders them.
 fn helm_chart_of(path: &Path, root: &Path) -> Option<PathBuf> {
+    // Most paths have no `templates` folder: no need to split them into folders.
+    if !path
+        .as_os_str()
+        .as_encoded_bytes()
+        .windows(b"templates".len())
+        .any(|w| w == b"templates")
+    {
+        return None;
+    }
     path.ancestors()
         .skip(1)
         .take_while(|dir| dir.starts_with(root))
@@ -647,6 +680,40 @@ mod tests {
             assert_eq!(format_of(Path::new(name)), *want, "{name}");
             assert_eq!(format_of(&Path::new("dir").join(name)), *want, "dir/{name}");
         }
+    }
+
+    #[test]
+    fn the_sort_key_orders_paths_as_path_does() {
+        use proptest::prelude::*;
+        // Names that sort around the separator (`-`, `.`, `0` against `/`), empty and
+        // dot components, doubled and trailing separators, absolute and relative paths.
+        let part = prop::sample::select(vec![
+            "a", "a-b", "a.b", "a0", "ab", "-", ".", "..", "", "b", "A", "é", "a b",
+        ]);
+        let path = (
+            any::<bool>(),
+            prop::collection::vec(part, 0..5),
+            any::<bool>(),
+        )
+            .prop_map(|(absolute, parts, trailing)| {
+                let mut p = if absolute {
+                    "/".to_string()
+                } else {
+                    String::new()
+                };
+                p.push_str(&parts.join("/"));
+                if trailing {
+                    p.push('/');
+                }
+                PathBuf::from(p)
+            });
+        proptest!(|(a in path.clone(), b in path)| {
+            prop_assert_eq!(
+                path_order_key(&a).cmp(&path_order_key(&b)),
+                a.cmp(&b),
+                "{:?} against {:?}", a, b
+            );
+        });
     }
 
     #[test]

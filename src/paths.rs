@@ -32,6 +32,7 @@ use crate::facts::{
 };
 use crate::link::nodes::{machines, schedulable, Machine};
 use crate::link::roles::{indexed, step, GrantKind, RoleLink, Roles};
+use rayon::prelude::*;
 
 /// Builds every escape path of the scan and puts each on its workload's facts.
 pub fn paths(all: &mut [Facts]) {
@@ -48,20 +49,24 @@ pub fn paths(all: &mut [Facts]) {
             fargate: all.iter().flat_map(|f| &f.fargate_profiles).collect(),
             services: indexed(all, |f| &f.ecs_services),
         };
-        let mut out = Vec::new();
-        for (i, f) in all.iter().enumerate() {
-            for w in &f.workloads {
-                let containers: Vec<&Container> = f
-                    .containers
-                    .iter()
-                    .filter(|c| c.resource == w.resource && c.file == w.file)
-                    .collect();
-                for p in workload_paths(&scan, (i, w), &containers) {
-                    out.push((i, p));
-                }
-            }
-        }
-        out
+        // Workloads are followed in parallel: at ten thousand files this stage was a
+        // fortieth of the scan's wall time on one core. The order is the files'.
+        all.par_iter()
+            .enumerate()
+            .flat_map_iter(|(i, f)| {
+                let scan = &scan;
+                f.workloads.iter().flat_map(move |w| {
+                    let containers: Vec<&Container> = f
+                        .containers
+                        .iter()
+                        .filter(|c| c.resource == w.resource && c.file == w.file)
+                        .collect();
+                    workload_paths(scan, (i, w), &containers)
+                        .into_iter()
+                        .map(move |p| (i, p))
+                })
+            })
+            .collect()
     };
     for (i, p) in found {
         all[i].escape_paths.push(p);
