@@ -549,20 +549,14 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
     // An unknown NotAction entry may exclude any action: nothing is granted for certain
     // (`unknown_actions` says it may be more).
     let not_action_unknown = unknown_in("NotAction");
-    let granted: BTreeSet<usize> = catalog
-        .iter()
-        .enumerate()
-        .filter(|_| reaches_dynamodb && !not_action_unknown)
-        .filter(|(_, a)| {
-            let full = a.full_name.as_str();
-            if not_action {
-                !not_actions.iter().any(|p| wildcard_match(p, full))
-            } else {
-                actions.iter().any(|p| wildcard_match(p, full))
-            }
-        })
-        .map(|(i, _)| i)
-        .collect();
+    let granted: BTreeSet<usize> = if !reaches_dynamodb || not_action_unknown {
+        BTreeSet::new()
+    } else if not_action {
+        let named = catalog_matches(catalog, &not_actions);
+        (0..catalog.len()).filter(|i| !named.contains(i)).collect()
+    } else {
+        catalog_matches(catalog, &actions)
+    };
     let (condition_keys, restricting_condition) = conditions(n.get("Condition"));
     // IAM spells the effect `Allow`/`Deny`; other spellings are read the same way.
     let effect = match text(n.get("Effect")) {
@@ -589,6 +583,25 @@ fn raw_statement(n: &Node, index: usize) -> Raw<'_> {
         restricting_condition,
         granted,
     }
+}
+
+/// The catalog actions (by index) that any of `patterns` matches, as
+/// [`wildcard_match`] decides. A pattern without `*` or `?` matches only the action it
+/// names, whatever the case: it is looked up instead of matched against every action
+/// (most statements name their actions, and this ran for every statement).
+fn catalog_matches(catalog: &[dynamodb::Action], patterns: &[String]) -> BTreeSet<usize> {
+    let mut found = BTreeSet::new();
+    for p in patterns {
+        if p.contains(['*', '?']) {
+            found.extend((0..catalog.len()).filter(|&i| wildcard_match(p, &catalog[i].full_name)));
+        } else if let Some(i) = catalog
+            .iter()
+            .position(|a| a.full_name.eq_ignore_ascii_case(p))
+        {
+            found.insert(i);
+        }
+    }
+    found
 }
 
 /// `"*"` → `*`; `{"AWS": ["a", "b"], "Service": "s"}` → `AWS:a`, `AWS:b`, `Service:s`.
@@ -787,6 +800,45 @@ mod tests {
         let mut facts = Facts::default();
         assert!(extract(&json::parse(doc).unwrap(), "p.json", &mut facts));
         facts
+    }
+
+    #[test]
+    fn looking_up_a_named_action_matches_as_wildcards_do() {
+        let catalog = dynamodb::actions();
+        let mut patterns: Vec<String> = vec![
+            "dynamodb:GetItem".into(),
+            "DYNAMODB:getitem".into(),
+            "dynamodb:GetItems".into(),
+            "dynamodb:".into(),
+            "s3:GetObject".into(),
+            "dynamodb:*".into(),
+            "*".into(),
+            "dynamodb:?etItem".into(),
+            "dynamodb:*Item".into(),
+            "dynamodb:Get*".into(),
+            "dynamodb:GetItem ".into(),
+            "".into(),
+            "dynamodb:é".into(),
+        ];
+        patterns.extend(catalog.iter().map(|a| a.full_name.to_uppercase()));
+        for p in &patterns {
+            let want: BTreeSet<usize> = (0..catalog.len())
+                .filter(|&i| wildcard_match(p, &catalog[i].full_name))
+                .collect();
+            assert_eq!(
+                catalog_matches(catalog, std::slice::from_ref(p)),
+                want,
+                "{p}"
+            );
+        }
+        let want: BTreeSet<usize> = (0..catalog.len())
+            .filter(|&i| {
+                patterns
+                    .iter()
+                    .any(|p| wildcard_match(p, &catalog[i].full_name))
+            })
+            .collect();
+        assert_eq!(catalog_matches(catalog, &patterns), want);
     }
 
     fn granted(action: &str) -> Vec<String> {
