@@ -151,8 +151,8 @@ pub fn named_as_ours(path: &Path) -> bool {
 /// Expands `paths` (files, directories or `-`) into the files to scan.
 pub fn discover(paths: &[PathBuf]) -> Discovered {
     let mut out = Discovered::default();
-    // The inode each walked file's directory entry gives (free: no system call), so
-    // that only files that may be the same are looked at twice (`drop_second_paths`).
+    // What the directory entries' inodes say (free: no system call), so that only
+    // files that may be the same are looked at twice (`drop_second_paths`).
     let mut walked_inodes = WalkedInodes::default();
     for path in paths {
         if path.as_os_str() == "-" {
@@ -220,12 +220,12 @@ fn path_order_key(path: &Path) -> Vec<u8> {
 /// What the walks learnt about the identity of the files they found.
 #[derive(Default)]
 struct WalkedInodes {
-    /// The inode of each walked file, from its directory entry (or, for a followed
-    /// link, from the file it leads to). Keyed by the path's bytes: hashing a `Path`
-    /// splits it into components, which showed in the profile.
-    by_path: std::collections::HashMap<std::ffi::OsString, u64>,
-    /// Every file must be looked up (`stat`): a walk followed a symbolic link, or
-    /// several paths were given, so one file may have been reached under two names.
+    /// Walked files whose directory entry gives the same inode as another's (hard
+    /// links): the only walked files that may be one file, when `exact` is not set.
+    shared: std::collections::HashSet<std::ffi::OsString>,
+    /// Every file must be looked up (`stat`): a walk followed a symbolic link, an entry
+    /// gave no inode, or several paths were given, so one file may have been reached
+    /// under two names.
     exact: bool,
 }
 
@@ -239,26 +239,12 @@ struct WalkedInodes {
 /// file if their directory entries give the same inode, so only those are looked up.
 fn drop_second_paths(files: &mut Vec<Candidate>, walked: &WalkedInodes) {
     use std::collections::HashMap;
-    let look_up: Vec<bool> = if walked.exact {
-        vec![true; files.len()]
-    } else {
-        let mut seen: HashMap<u64, usize> = HashMap::new();
-        for c in files.iter() {
-            if let Some(&ino) = walked.by_path.get(c.path.as_os_str()) {
-                *seen.entry(ino).or_default() += 1;
-            }
-        }
-        files
-            .iter()
-            .map(|c| match walked.by_path.get(c.path.as_os_str()) {
-                Some(ino) => seen.get(ino).is_some_and(|&n| n > 1),
-                None => true,
-            })
-            .collect()
-    };
+    // Named files were not walked: only the entries of walked ones were compared.
+    let look_up =
+        |c: &Candidate| walked.exact || c.named || walked.shared.contains(c.path.as_os_str());
     let mut by_identity: HashMap<FileIdentity, Vec<usize>> = HashMap::new();
     for (i, c) in files.iter().enumerate() {
-        if !look_up[i] {
+        if !look_up(c) {
             continue;
         }
         if let Some(id) = file_identity(&c.path) {
@@ -429,11 +415,20 @@ fn walk(root: &Path, out: &mut Discovered, inodes: &mut WalkedInodes) {
             ignore::WalkState::Continue
         })
     });
-    for seen in found.into_inner().unwrap_or_else(|e| e.into_inner()) {
+    let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut entries_per_inode: std::collections::HashMap<u64, usize> = Default::default();
+    for seen in &found {
+        match seen {
+            Walked::File(_, Some(ino)) => *entries_per_inode.entry(*ino).or_default() += 1,
+            Walked::File(_, None) => inodes.exact = true,
+            _ => {}
+        }
+    }
+    for seen in found {
         match seen {
             Walked::File(c, ino) => {
-                if let Some(ino) = ino {
-                    inodes.by_path.insert(c.path.clone().into_os_string(), ino);
+                if ino.is_some_and(|ino| entries_per_inode[&ino] > 1) {
+                    inodes.shared.insert(c.path.clone().into_os_string());
                 }
                 out.files.push(c);
             }

@@ -89,8 +89,9 @@ pub struct IgnoreAnnotation {
 }
 
 impl Facts {
-    /// All files' facts in one, each list allocated once at its final size (appending
-    /// file by file grew every list by doubling, holding both copies at each step).
+    /// All files' facts in one, the lists that grow long allocated once at their final
+    /// size (appending file by file grew them by doubling, holding both copies at each
+    /// step).
     pub fn concat(per_file: Vec<Facts>) -> Facts {
         let mut all = Facts::default();
         let total = |n: fn(&Facts) -> usize| per_file.iter().map(n).sum::<usize>();

@@ -294,7 +294,6 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
     // Modules first: `tf_roots` are theirs.
     per_file.splice(0..0, module_facts);
     scanned += kustomized.files;
-    report.stats.files_scanned = scanned;
     per_file.extend(kustomized.facts);
     report.errors.extend(kustomized.errors);
     report.modules_not_scanned.extend(kustomized.not_scanned);
@@ -329,13 +328,12 @@ fn scan_in_pool(opts: &ScanOptions) -> anyhow::Result<Report> {
         .errors
         .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     report.skipped.sort_by(|a, b| a.file.cmp(&b.file));
-    report.stats.files_skipped = report.skipped.len();
-    report.stats.files_failed = report.errors.len();
-    report.stats.workloads = judged.counts.workloads;
-    report.stats.containers = judged.counts.containers;
-    report.stats.policy_statements = judged.counts.policy_statements;
-    report.stats.images = judged.counts.images;
-    report.stats.instances = judged.counts.instances;
+    report.stats = Stats {
+        files_scanned: scanned,
+        files_skipped: report.skipped.len(),
+        files_failed: report.errors.len(),
+        ..judged.counts
+    };
     if opts.drop_facts {
         // Freed on a worker while the caller writes the report: freeing ten thousand
         // files' facts one allocation at a time is work nobody needs to wait for.
@@ -389,35 +387,29 @@ fn judge(
     // facts, in parallel, so that only a group's JSON form is alive per thread. A plan
     // (whose findings its review reads back) and a plan's `before` facts are judged on
     // their own; a group's findings are kept with its first file.
+    // Counted before judging frees them.
+    let counts = count_facts(&per_file[..files]);
     let groups = judged_together(per_file, files);
-    let by_group: Vec<(Vec<Finding>, Stats)> = in_groups(per_file, &groups)
+    let by_group: Vec<Vec<Finding>> = in_groups(per_file, &groups)
         .into_par_iter()
         .zip(&groups)
         .map(|(facts, r)| {
             let doc = serde_json::to_value(facts::FactsGroup(facts))?;
             let mut found = engine::evaluate_split(&opts.policies, doc)?;
             found.shrink_to_fit();
-            let scanned = files.saturating_sub(r.start).min(facts.len());
-            let counts = count_facts(&facts[..scanned]);
-            // The plan review reads a plan's facts after judging.
-            if opts.drop_facts && scanned == facts.len() && facts.iter().all(|f| f.plans.is_empty())
-            {
+            // The plan review reads a plan's facts after judging; a plan's `before`
+            // facts (past `files`) are dropped at its end.
+            if opts.drop_facts && r.start < files && facts.iter().all(|f| f.plans.is_empty()) {
                 facts
                     .iter_mut()
                     .for_each(|f| keep_for_suppression(f, notes));
             }
-            Ok((found, counts))
+            Ok(found)
         })
         .collect::<anyhow::Result<_>>()?;
     let mut findings: Vec<Vec<Finding>> = vec![Vec::new(); per_file.len()];
-    let mut counts = Stats::default();
-    for (r, (found, counted)) in groups.iter().zip(by_group) {
+    for (r, found) in groups.iter().zip(by_group) {
         findings[r.start] = found;
-        counts.workloads += counted.workloads;
-        counts.containers += counted.containers;
-        counts.policy_statements += counted.policy_statements;
-        counts.images += counted.images;
-        counts.instances += counted.instances;
     }
     let plans = extract::tfplan::review(per_file, &mut findings, &befores, opts.new_only);
     per_file.truncate(files);
